@@ -1,0 +1,160 @@
+// Command line: parse arguments, call the pipeline, print reports. No cluster logic here.
+import { mkdirSync, writeFileSync, chmodSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import { formatDiagnostic, InputError, type Diagnostic } from "./diagnostics.js";
+import { loadInventory } from "./inventory.js";
+import { buildModel } from "./model/build.js";
+import type { ClusterModel } from "./model/types.js";
+import { loadTemplates, renderCluster, type RenderedCluster } from "./render.js";
+import { maskSecrets, secretResolver } from "./secrets.js";
+import { loadSpec } from "./spec.js";
+
+const USAGE = `Usage: pgha <command> [options]
+
+Commands:
+  validate   check the inventory and spec, print warnings
+  render     write every node's files and cluster.crm to a directory
+
+Options:
+  -i, --inventory FILE   Ansible inventory (YAML or INI)
+  -s, --spec FILE        cluster spec (YAML)
+  -o, --out DIR          output directory (render)
+  -t, --templates DIR    templates that override the built-in ones
+      --json             machine-readable output
+  -v, --verbose          more detail
+  -h, --help             this help
+
+Exit codes: 0 ok / no changes, 2 changes (diff, --check), 1 error.`;
+
+export const EXIT = { ok: 0, error: 1, changes: 2 } as const;
+
+interface Options {
+  inventory?: string;
+  spec?: string;
+  out?: string;
+  templates?: string;
+  json: boolean;
+  verbose: boolean;
+}
+
+class UsageError extends Error {}
+
+function parse(argv: string[]): { command: string; opts: Options } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        inventory: { type: "string", short: "i" },
+        spec: { type: "string", short: "s" },
+        out: { type: "string", short: "o" },
+        templates: { type: "string", short: "t" },
+        json: { type: "boolean", default: false },
+        verbose: { type: "boolean", short: "v", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { command: "help", opts: { json: false, verbose: false } };
+  const [command, ...extra] = positionals;
+  if (!command) throw new UsageError("no command given");
+  if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  return { command, opts: values as Options };
+}
+
+function need(opts: Options, key: "inventory" | "spec" | "out", flag: string): string {
+  const v = opts[key];
+  if (!v) throw new UsageError(`missing ${flag}`);
+  return v;
+}
+
+interface Loaded {
+  model: ClusterModel;
+  rendered: RenderedCluster;
+}
+
+/** inventory + spec -> model -> rendered files. Everything before touching any host. */
+function load(opts: Options): Loaded {
+  const spec = loadSpec(need(opts, "spec", "-s/--spec"));
+  const inventory = loadInventory(need(opts, "inventory", "-i/--inventory"));
+  const model = buildModel({ spec, inventory, resolveSecret: secretResolver() });
+  const rendered = renderCluster(model, loadTemplates(opts.templates));
+  return { model, rendered };
+}
+
+function writeOut(dir: string, rendered: RenderedCluster): string[] {
+  const written: string[] = [];
+  const write = (path: string, content: string, mode: number) => {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content, { mode });
+    chmodSync(path, mode);
+    written.push(path);
+  };
+  write(join(dir, "cluster.crm"), rendered.crm, 0o644);
+  for (const f of rendered.files) write(join(dir, f.node, f.path), f.content, f.secret ? 0o600 : 0o644);
+  return written;
+}
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+function printWarnings(io: Io, warnings: Diagnostic[]): void {
+  for (const w of warnings) io.err(formatDiagnostic(w));
+}
+
+export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s + "\n"), err: (s) => process.stderr.write(s + "\n") }): Promise<number> {
+  let json = argv.includes("--json");
+  let secrets: string[] = [];
+  try {
+    const { command, opts } = parse(argv);
+    json = opts.json;
+    switch (command) {
+      case "help":
+        io.out(USAGE);
+        return EXIT.ok;
+      case "validate": {
+        const { model } = load(opts);
+        secrets = model.secrets;
+        if (json) io.out(JSON.stringify({ ok: true, cluster: model.name, nodes: model.nodes.map((n) => n.name), diagnostics: model.warnings }, null, 2));
+        else {
+          printWarnings(io, model.warnings);
+          io.out(`ok: cluster ${model.name} (${model.topology}, ${model.nodes.length} nodes, ${model.postgresql.agent}): inventory and spec are valid${model.warnings.length ? `, ${model.warnings.length} warning(s)` : ""}`);
+        }
+        return EXIT.ok;
+      }
+      case "render": {
+        const dir = need(opts, "out", "-o/--out");
+        const { model, rendered } = load(opts);
+        secrets = model.secrets;
+        const written = writeOut(dir, rendered);
+        if (json) io.out(JSON.stringify({ ok: true, files: written, diagnostics: model.warnings }, null, 2));
+        else {
+          printWarnings(io, model.warnings);
+          if (opts.verbose) for (const w of written) io.out(`wrote ${w}`);
+          io.out(`rendered ${written.length} files for ${model.nodes.length} nodes into ${dir}`);
+        }
+        return EXIT.ok;
+      }
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (e) {
+    const diagnostics: Diagnostic[] =
+      e instanceof InputError
+        ? e.diagnostics
+        : [{ code: e instanceof UsageError ? "usage" : "internal", severity: "error", message: (e as Error).message }];
+    if (json) io.out(maskSecrets(JSON.stringify({ ok: false, diagnostics }, null, 2), secrets));
+    else {
+      for (const d of diagnostics) io.err(maskSecrets(formatDiagnostic(d), secrets));
+      if (e instanceof UsageError) io.err("Run 'pgha --help' for usage.");
+    }
+    return EXIT.error;
+  }
+}

@@ -1,0 +1,334 @@
+// The Pacemaker configuration as data. Ids are explicit and derived from the spec, so loading the same
+// file twice never duplicates an element, and a diff names elements the operator recognises.
+import type { NvPairs, OpName, Spec, SpecOp } from "../spec-types.js";
+import type { ClusterNode, CrmModel, CrmOp, CrmPrimitive, KeyValue, PostgresFacts } from "./types.js";
+
+export interface ResourceIds {
+  postgresql: string;
+  clone: string;
+  group: string;
+  vipMaster: string;
+  vipReplication: string;
+  vipReadonly: string;
+  ping: string;
+  pingClone: string;
+  filesystem: string;
+  sfex: string;
+}
+
+export function resourceIds(spec: Spec): ResourceIds {
+  const o = spec.pacemaker?.ids ?? {};
+  const shared = spec.cluster.topology === "shared-disk";
+  const ping = o.ping ?? (shared ? "prmPing" : "ping");
+  return {
+    postgresql: o.postgresql ?? (shared ? "prmApPostgreSQLDB" : "pgsql"),
+    clone: o.clone ?? (spec.pacemaker?.syntax === "ms" ? "msPostgresql" : "pgsql-clone"),
+    group: o.group ?? (shared ? "grpPostgreSQLDB" : "master-group"),
+    vipMaster: o.vip_master ?? (shared ? "prmIpPostgreSQLDB" : "vip-master"),
+    vipReplication: o.vip_replication ?? "vip-rep",
+    vipReadonly: o.vip_readonly ?? "vip-slave",
+    ping,
+    pingClone: shared ? "clnPing" : `${ping}-clone`,
+    filesystem: o.filesystem ?? "prmFsPostgreSQLDB",
+    sfex: o.sfex ?? "prmExPostgreSQLDB",
+  };
+}
+
+const pairs = (o: NvPairs | undefined): KeyValue[] => Object.entries(o ?? {}).map(([key, v]) => ({ key, value: String(v) }));
+
+interface OpDefault {
+  interval: string;
+  timeout: string;
+  onFail?: string;
+  role?: "promoted" | "unpromoted";
+}
+
+function op(rsc: string, name: string, d: OpDefault, o: SpecOp | undefined, roles: Roles): CrmOp {
+  const interval = o?.interval ?? d.interval;
+  return {
+    id: `${rsc}-${name}-${interval}`,
+    name,
+    interval,
+    timeout: o?.timeout ?? d.timeout,
+    onFail: o?.on_fail ?? d.onFail,
+    role: d.role ? roles[d.role] : undefined,
+  };
+}
+
+/** Linux-HA Japan's conventional operations for the pgsql agent (and PAF's recommended ones). */
+function postgresOps(spec: Spec, rsc: string, promotable: boolean, roles: Roles): CrmOp[] {
+  const paf = spec.postgresql.agent === "pgsqlms";
+  const table: [OpName, string, OpDefault][] = promotable
+    ? [
+        ["start", "start", { interval: "0s", timeout: paf ? "60s" : "300s", onFail: "restart" }],
+        ["monitor", "monitor", { interval: "10s", timeout: "60s", onFail: "restart", role: "unpromoted" }],
+        ["monitor_promoted", "monitor", { interval: "9s", timeout: "60s", onFail: "restart", role: "promoted" }],
+        ["promote", "promote", { interval: "0s", timeout: paf ? "30s" : "300s", onFail: "restart" }],
+        ["demote", "demote", { interval: "0s", timeout: paf ? "120s" : "300s", onFail: "stop" }],
+        ["stop", "stop", { interval: "0s", timeout: paf ? "60s" : "300s", onFail: "block" }],
+        ["notify", "notify", { interval: "0s", timeout: "90s" }],
+      ]
+    : [
+        ["start", "start", { interval: "0s", timeout: "300s", onFail: "restart" }],
+        ["monitor", "monitor", { interval: "10s", timeout: "60s", onFail: "restart" }],
+        ["stop", "stop", { interval: "0s", timeout: "300s", onFail: "fence" }],
+      ];
+  return table.map(([key, name, d]) => op(rsc, name, d, spec.postgresql.ops?.[key], roles));
+}
+
+/** Start, monitor and stop as the Linux-HA Japan configurations write them for plain resources. */
+function basicOps(rsc: string, monitor: string, stopOnFail: string, roles: Roles, timeout = "60s"): CrmOp[] {
+  return [
+    op(rsc, "start", { interval: "0s", timeout, onFail: "restart" }, undefined, roles),
+    op(rsc, "monitor", { interval: monitor, timeout, onFail: "restart" }, undefined, roles),
+    op(rsc, "stop", { interval: "0s", timeout, onFail: stopOnFail }, undefined, roles),
+  ];
+}
+
+function primitive(id: string, agent: string, params: KeyValue[], ops: CrmOp[], meta: KeyValue[] = []): CrmPrimitive {
+  return { id, agent, params, meta, ops, paramsId: `${id}-instance_attributes`, metaId: `${id}-meta_attributes` };
+}
+
+interface Roles {
+  promoted: string;
+  unpromoted: string;
+}
+
+export function rolesFor(spec: Spec): Roles {
+  return spec.pacemaker?.syntax === "ms" ? { promoted: "Master", unpromoted: "Slave" } : { promoted: "Promoted", unpromoted: "Unpromoted" };
+}
+
+export interface CrmInputs {
+  spec: Spec;
+  nodes: ClusterNode[];
+  pg: PostgresFacts;
+  /** Resolved fence-device secret params, keyed by node. */
+  fenceSecrets: Record<string, KeyValue[]>;
+  /** The address standbys replicate from (vip-rep or master_ip). */
+  masterIp?: string;
+  vipNic: (ip: string, nic?: string) => { nic: string; cidr: number };
+}
+
+export function crmModel(inp: CrmInputs): CrmModel {
+  const { spec, nodes, pg } = inp;
+  const ids = resourceIds(spec);
+  const roles = rolesFor(spec);
+  const pm = spec.pacemaker ?? {};
+  const ms = pm.syntax === "ms";
+  const streaming = spec.cluster.topology === "streaming-replication";
+  const stonithOn = pm.stonith?.enabled ?? false;
+
+  const model: CrmModel = {
+    properties: {
+      id: "cib-bootstrap-options",
+      pairs: pairs({
+        "no-quorum-policy": nodes.length === 2 ? "ignore" : "stop",
+        ...pm.properties,
+        "stonith-enabled": stonithOn,
+      }),
+    },
+    rscDefaults: { id: "rsc-options", pairs: pairs({ "resource-stickiness": "INFINITY", "migration-threshold": 1, ...pm.rsc_defaults }) },
+    opDefaults: pm.op_defaults ? { id: "op-options", pairs: pairs(pm.op_defaults) } : undefined,
+    primitives: [],
+    groups: [],
+    clones: [],
+    locations: [],
+    colocations: [],
+    orders: [],
+    extra: pm.extra_crm?.trimEnd() || undefined,
+  };
+
+  const vip = (id: string, v: { ip: string; nic?: string; cidr_netmask?: number }) => {
+    const { nic, cidr } = inp.vipNic(v.ip, v.nic);
+    return primitive(id, "ocf:heartbeat:IPaddr2", [{ key: "ip", value: v.ip }, { key: "nic", value: nic }, { key: "cidr_netmask", value: String(v.cidr_netmask ?? cidr) }], basicOps(id, "10s", "block", roles));
+  };
+
+  // STONITH first: one device per node, never run by the node it fences.
+  if (stonithOn) {
+    for (const n of nodes) {
+      const dev = pm.stonith!.devices![n.name]!;
+      const id = `fence-${n.name}`;
+      const params = [...pairs(dev.params), ...(inp.fenceSecrets[n.name] ?? [])];
+      model.primitives.push(
+        primitive(id, dev.agent, params, [
+          op(id, "start", { interval: "0s", timeout: "60s", onFail: "restart" }, undefined, roles),
+          op(id, "monitor", { interval: dev.monitor_interval ?? "3600s", timeout: "60s", onFail: "restart" }, undefined, roles),
+          op(id, "stop", { interval: "0s", timeout: "60s", onFail: "ignore" }, undefined, roles),
+        ]),
+      );
+      model.locations.push({ id: `location-${id}`, resource: id, score: "-inf", node: n.name, rules: [] });
+    }
+  }
+
+  // Network monitoring: every node pings, and a node that cannot reach enough targets may not run PostgreSQL.
+  const ping = pm.ping;
+  const pingAttr = ping?.attribute ?? "default_ping_set";
+  if (ping) {
+    const multiplier = ping.multiplier ?? 100;
+    model.primitives.push(
+      primitive(
+        ids.ping,
+        "ocf:pacemaker:ping",
+        [
+          { key: "name", value: pingAttr },
+          { key: "host_list", value: ping.hosts.join(" ") },
+          { key: "multiplier", value: String(multiplier) },
+          { key: "attempts", value: String(ping.attempts ?? 2) },
+          { key: "timeout", value: String(ping.timeout ?? 2) },
+        ],
+        basicOps(ids.ping, ping.interval ?? "10s", "ignore", roles),
+      ),
+    );
+    model.clones.push({ id: ids.pingClone, keyword: "clone", child: ids.ping, meta: [], metaId: `${ids.pingClone}-meta_attributes` });
+  }
+  const disk = pm.disk_monitor;
+  const diskId = "prmDiskd";
+  if (disk) {
+    model.primitives.push(primitive(diskId, disk.agent, pairs(disk.params), basicOps(diskId, disk.interval ?? "10s", "ignore", roles)));
+    model.clones.push({ id: "clnDiskd", keyword: "clone", child: diskId, meta: [], metaId: "clnDiskd-meta_attributes" });
+  }
+
+  // The resource that must only run where the network (and disk) are healthy.
+  const guarded = streaming ? ids.clone : ids.group;
+  const guards: string[] = [];
+  if (ping) guards.push(`not_defined ${pingAttr} or ${pingAttr} lt ${ping.min_score ?? (ping.multiplier ?? 100) * ping.hosts.length}`);
+  if (disk) guards.push(`${disk.attribute} eq ${disk.fail_value}`);
+  guards.forEach((expression, i) =>
+    model.locations.push({ id: `location-${guarded}-${i === 0 && ping ? "ping" : "disk"}`, resource: guarded, rules: [{ id: `location-${guarded}-${i === 0 && ping ? "ping" : "disk"}-rule`, score: "-inf", expression }] }),
+  );
+
+  if (streaming) {
+    streamingResources(inp, model, ids, roles, ms);
+  } else {
+    sharedDiskResources(inp, model, ids, roles, vip);
+  }
+  if (streaming) {
+    const v = spec.pacemaker!.vips!;
+    model.primitives.push(vip(ids.vipMaster, v.master!));
+    const members = [ids.vipMaster];
+    if (v.replication) {
+      model.primitives.push(vip(ids.vipReplication, v.replication));
+      members.push(ids.vipReplication);
+    }
+    model.groups.push({ id: ids.group, members, meta: [], metaId: `${ids.group}-meta_attributes` });
+    if (v.readonly) model.primitives.push(vip(ids.vipReadonly, v.readonly));
+    streamingConstraints(inp, model, ids, roles, Boolean(ping), Boolean(disk));
+  } else if (ping || disk) {
+    const deps = [ping ? ids.pingClone : undefined, disk ? "clnDiskd" : undefined].filter((x): x is string => Boolean(x));
+    deps.forEach((d, i) => {
+      model.colocations.push({ id: `colocation-${ids.group}-${d}`, score: "inf", resources: [ids.group, d] });
+      model.orders.push({ id: `order-${d}-${ids.group}-${i}`, kind: "0", first: d, then: ids.group, asymmetric: false });
+    });
+  }
+  return model;
+}
+
+function streamingResources(inp: CrmInputs, model: CrmModel, ids: ResourceIds, roles: Roles, ms: boolean): void {
+  const { spec, nodes, pg } = inp;
+  const p = spec.postgresql;
+  const rep = pg.replication!;
+  let params: KeyValue[];
+  if (p.agent === "pgsql") {
+    const base: NvPairs = {
+      pgctl: `${pg.bindir}/pg_ctl`,
+      psql: `${pg.bindir}/psql`,
+      pgdata: pg.dataDirectory,
+      config: pg.configFile,
+      pgdba: pg.osUser,
+      pgport: pg.port,
+      socketdir: pg.socketDirectory,
+      rep_mode: rep.mode,
+      node_list: nodes.map((n) => n.name).join(" "),
+      master_ip: inp.masterIp!,
+      repuser: rep.user,
+      primary_conninfo_opt: "keepalives_idle=60 keepalives_interval=5 keepalives_count=5",
+      restart_on_promote: true,
+      tmpdir: pg.tmpdir!,
+      ...(p.archive?.restore_command ? { restore_command: p.archive.restore_command } : {}),
+      ...(p.archive?.archive_cleanup_command ? { archive_cleanup_command: p.archive.archive_cleanup_command } : {}),
+    };
+    params = pairs({ ...base, ...p.agent_params, node_list: base.node_list!, master_ip: base.master_ip! });
+  } else {
+    params = pairs({
+      bindir: pg.bindir,
+      pgdata: pg.configDirectory,
+      datadir: pg.dataDirectory,
+      pghost: pg.socketDirectory,
+      pgport: pg.port,
+      system_user: pg.osUser,
+      ...(pg.recovery === "recovery.conf" ? { recovery_template: `${pg.configDirectory}/recovery.conf.pcmk` } : {}),
+      ...p.agent_params,
+    });
+  }
+  model.primitives.push(primitive(ids.postgresql, `ocf:heartbeat:${p.agent}`, params, postgresOps(spec, ids.postgresql, true, roles)));
+  const count = String(nodes.length);
+  const meta: KeyValue[] = ms
+    ? [{ key: "master-max", value: "1" }, { key: "master-node-max", value: "1" }]
+    : [{ key: "promotable", value: "true" }, { key: "promoted-max", value: "1" }, { key: "promoted-node-max", value: "1" }];
+  meta.push({ key: "clone-max", value: count }, { key: "clone-node-max", value: "1" }, { key: "notify", value: "true" });
+  model.clones.push({ id: ids.clone, keyword: ms ? "ms" : "clone", child: ids.postgresql, meta, metaId: `${ids.clone}-meta_attributes` });
+}
+
+function streamingConstraints(inp: CrmInputs, model: CrmModel, ids: ResourceIds, roles: Roles, ping: boolean, disk: boolean): void {
+  const v = inp.spec.pacemaker!.vips!;
+  const pgsqlAgent = inp.spec.postgresql.agent === "pgsql";
+  const status = `${ids.postgresql}-status`;
+  if (v.readonly) {
+    const rules = pgsqlAgent
+      ? [
+          { id: `location-${ids.vipReadonly}-rule-sync`, score: "200", expression: `${status} eq HS:sync` },
+          { id: `location-${ids.vipReadonly}-rule-primary`, score: "100", expression: `${status} eq PRI` },
+          { id: `location-${ids.vipReadonly}-rule-undefined`, score: "-inf", expression: `not_defined ${status}` },
+          { id: `location-${ids.vipReadonly}-rule-other`, score: "-inf", expression: `${status} ne HS:sync and ${status} ne PRI` },
+        ]
+      : [{ id: `location-${ids.vipReadonly}-rule-standby`, score: "-inf", expression: `not_defined master-${ids.postgresql}` }];
+    model.locations.push({ id: `location-${ids.vipReadonly}`, resource: ids.vipReadonly, rules });
+    if (!pgsqlAgent) model.colocations.push({ id: `colocation-${ids.vipReadonly}-${ids.clone}`, score: "100", resources: [ids.vipReadonly, `${ids.clone}:${roles.unpromoted}`] });
+  }
+  const deps = [ping ? ids.pingClone : undefined, disk ? "clnDiskd" : undefined].filter((x): x is string => Boolean(x));
+  for (const d of deps) {
+    model.colocations.push({ id: `colocation-${ids.clone}-${d}`, score: "inf", resources: [ids.clone, d] });
+    model.orders.push({ id: `order-${d}-${ids.clone}`, kind: "0", first: d, then: ids.clone, asymmetric: false });
+  }
+  model.colocations.push({ id: `colocation-${ids.group}-${ids.clone}`, score: "inf", resources: [ids.group, `${ids.clone}:${roles.promoted}`] });
+  model.orders.push({ id: `order-${ids.clone}-promote-${ids.group}`, kind: "0", first: `${ids.clone}:promote`, then: `${ids.group}:start`, asymmetric: true });
+  model.orders.push({ id: `order-${ids.clone}-demote-${ids.group}`, kind: "0", first: `${ids.clone}:demote`, then: `${ids.group}:stop`, asymmetric: true });
+}
+
+function sharedDiskResources(inp: CrmInputs, model: CrmModel, ids: ResourceIds, roles: Roles, vip: (id: string, v: { ip: string; nic?: string; cidr_netmask?: number }) => CrmPrimitive): void {
+  const { spec, pg } = inp;
+  const sd = spec.shared_disk!;
+  const members: string[] = [];
+  if (sd.sfex) {
+    const params: NvPairs = { device: sd.sfex.device, index: sd.sfex.index ?? 1 };
+    if (sd.sfex.collision_timeout) params.collision_timeout = sd.sfex.collision_timeout;
+    if (sd.sfex.monitor_interval) params.monitor_interval = sd.sfex.monitor_interval;
+    if (sd.sfex.lock_timeout) params.lock_timeout = sd.sfex.lock_timeout;
+    model.primitives.push(primitive(ids.sfex, "ocf:heartbeat:sfex", pairs(params), basicOps(ids.sfex, "10s", "fence", roles, "90s")));
+    members.push(ids.sfex);
+  }
+  const fsParams: NvPairs = { device: sd.device, directory: sharedMountpoint(spec, pg), fstype: sd.fstype ?? "ext4" };
+  if (sd.options) fsParams.options = sd.options;
+  model.primitives.push(primitive(ids.filesystem, "ocf:heartbeat:Filesystem", pairs(fsParams), basicOps(ids.filesystem, "10s", "fence", roles)));
+  members.push(ids.filesystem);
+  model.primitives.push(vip(ids.vipMaster, spec.pacemaker!.vips!.master!));
+  members.push(ids.vipMaster);
+  const params = pairs({
+    pgctl: `${pg.bindir}/pg_ctl`,
+    psql: `${pg.bindir}/psql`,
+    pgdata: pg.dataDirectory,
+    config: pg.configFile,
+    pgdba: pg.osUser,
+    pgport: pg.port,
+    socketdir: pg.socketDirectory,
+    ...spec.postgresql.agent_params,
+  });
+  model.primitives.push(primitive(ids.postgresql, "ocf:heartbeat:pgsql", params, postgresOps(spec, ids.postgresql, false, roles)));
+  members.push(ids.postgresql);
+  model.groups.push({ id: ids.group, members, meta: [], metaId: `${ids.group}-meta_attributes` });
+}
+
+export function sharedMountpoint(spec: Spec, pg: PostgresFacts): string {
+  return spec.shared_disk?.mountpoint ?? pg.dataDirectory.replace(/\/[^/]+\/?$/, "") ?? "/";
+}
+

@@ -1,0 +1,107 @@
+// The validated model of one cluster: everything render, plan and the tasks need, computed once.
+import type { Diagnostic } from "../diagnostics.js";
+import type { InventoryHost } from "../inventory.js";
+
+export interface KeyValue {
+  key: string;
+  value: string;
+}
+
+export interface ClusterNode {
+  name: string;
+  id: number;
+  /** Address on each corosync link, in link order. */
+  links: string[];
+  connection: InventoryHost["connection"];
+  isPrimary: boolean;
+}
+
+/** A file pgha owns on a node. `view` is everything its template needs; templates hold no logic. */
+export interface ManagedFile {
+  path: string;
+  template: string;
+  view: object;
+  owner: string;
+  group: string;
+  mode: string;
+  /** Content holds a secret: never shown in a diff or log. */
+  secret: boolean;
+  /**
+   * Lines a resource agent appends to this file at run time (pgsql's `include ... # added by pgsql RA`).
+   * pgha keeps them when it rewrites the file and ignores them when it compares.
+   */
+  agentLines?: RegExp;
+}
+
+export interface PostgresFacts {
+  version: number;
+  agent: "pgsql" | "pgsqlms";
+  bindir: string;
+  dataDirectory: string;
+  configDirectory: string;
+  configFile: string;
+  port: number;
+  osUser: string;
+  osGroup: string;
+  home: string;
+  socketDirectory: string;
+  /** The pgsql agent's tmpdir (PGSQL.lock, rep_mode.conf, its own recovery.conf). */
+  tmpdir?: string;
+  archiveDirectory?: string;
+  /** Where standby recovery settings come from: the agent writes them, or pgha renders them. */
+  recovery: "agent" | "recovery.conf" | "standby.signal" | "none";
+  replication?: { mode: "sync" | "async"; user: string; upstreamHost: string };
+}
+
+export interface CrmOp {
+  id: string;
+  name: string;
+  interval: string;
+  timeout: string;
+  role?: string;
+  onFail?: string;
+}
+
+export interface CrmPrimitive {
+  id: string;
+  agent: string;
+  params: KeyValue[];
+  meta: KeyValue[];
+  ops: CrmOp[];
+  paramsId: string;
+  metaId: string;
+}
+
+export interface CrmRule {
+  id: string;
+  score: string;
+  expression: string;
+}
+
+export interface CrmModel {
+  properties: { id: string; pairs: KeyValue[] };
+  rscDefaults: { id: string; pairs: KeyValue[] };
+  opDefaults?: { id: string; pairs: KeyValue[] };
+  primitives: CrmPrimitive[];
+  groups: { id: string; members: string[]; meta: KeyValue[]; metaId: string }[];
+  clones: { id: string; keyword: "clone" | "ms"; child: string; meta: KeyValue[]; metaId: string }[];
+  locations: { id: string; resource: string; score?: string; node?: string; rules: CrmRule[] }[];
+  colocations: { id: string; score: string; resources: string[] }[];
+  /** asymmetric: the order holds one way only (symmetrical=false). */
+  orders: { id: string; kind: string; first: string; then: string; asymmetric: boolean }[];
+  extra?: string;
+}
+
+export interface ClusterModel {
+  name: string;
+  topology: "shared-disk" | "streaming-replication";
+  nodes: ClusterNode[];
+  primary: string;
+  postgresql: PostgresFacts;
+  crm: CrmModel;
+  /** Node name -> files pgha renders for that node. */
+  files: Record<string, ManagedFile[]>;
+  /** Every secret value, so outputs can mask them. */
+  secrets: string[];
+  warnings: Diagnostic[];
+}

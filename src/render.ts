@@ -1,0 +1,77 @@
+// Model -> file contents, through Handlebars templates. Templates only print what the model computed.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import Handlebars from "handlebars";
+import { InputError } from "./diagnostics.js";
+import type { ClusterModel, ManagedFile } from "./model/types.js";
+
+export const BUILTIN_TEMPLATES = join(dirname(fileURLToPath(import.meta.url)), "..", "templates");
+
+export type TemplateSet = (name: string) => Handlebars.TemplateDelegate;
+
+export interface RenderedFile extends Omit<ManagedFile, "template" | "view"> {
+  node: string;
+  content: string;
+}
+
+export interface RenderedCluster {
+  crm: string;
+  files: RenderedFile[];
+}
+
+/** Quotes a crm value only when crmsh needs it: empty, or holding spaces, quotes or backslashes. */
+export function crmQuote(v: unknown): string {
+  const s = String(v);
+  return s !== "" && /^[^\s"'\\]+$/.test(s) ? s : `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}
+
+const hb = Handlebars.create();
+hb.registerHelper("crmq", crmQuote);
+
+const fileName = (template: string) => `${template.replace(/^\./, "")}.hbs`;
+
+/** A user's template directory overrides a built-in template of the same name. */
+export function loadTemplates(overrideDir?: string): TemplateSet {
+  const cache = new Map<string, Handlebars.TemplateDelegate>();
+  return (name) => {
+    let t = cache.get(name);
+    if (!t) {
+      const override = overrideDir ? join(overrideDir, fileName(name)) : undefined;
+      const path = override && existsSync(override) ? override : join(BUILTIN_TEMPLATES, fileName(name));
+      let text: string;
+      try {
+        text = readFileSync(path, "utf8");
+      } catch (e) {
+        throw new InputError([{ code: "template-missing", severity: "error", file: path, message: `cannot read template: ${(e as Error).message}` }]);
+      }
+      t = hb.compile(text, { noEscape: true, strict: true });
+      cache.set(name, t);
+    }
+    return t;
+  };
+}
+
+/** Exactly one trailing newline, so output is byte-identical however a template ends. */
+const finish = (s: string) => s.replace(/\s+$/, "") + "\n";
+
+function apply(templates: TemplateSet, name: string, context: object): string {
+  try {
+    return finish(templates(name)(context));
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError([{ code: "template-error", severity: "error", file: fileName(name), message: `template failed: ${(e as Error).message}` }]);
+  }
+}
+
+export function renderCluster(model: ClusterModel, templates: TemplateSet): RenderedCluster {
+  const crm = apply(templates, "cluster.crm", { name: model.name, crm: model.crm });
+  const files: RenderedFile[] = [];
+  for (const node of model.nodes) {
+    for (const f of model.files[node.name] ?? []) {
+      const { template, view, ...meta } = f;
+      files.push({ ...meta, node: node.name, content: apply(templates, template, { name: model.name, node: node.name, view }) });
+    }
+  }
+  return { crm, files };
+}

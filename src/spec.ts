@@ -1,0 +1,116 @@
+// The cluster spec: YAML in, schema-checked plain object out. Semantic checks live in model.ts.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { Ajv, type ErrorObject } from "ajv";
+import { InputError, type Diagnostic } from "./diagnostics.js";
+import { diagAt, parseYamlSource, type PathSegments, type YamlSource } from "./yaml-source.js";
+import type { Spec } from "./spec-types.js";
+
+const require = createRequire(import.meta.url);
+export const specSchema = require("../schema/pgha-spec.schema.json") as Record<string, unknown>;
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+ajv.addFormat("ipv4", IPV4);
+const validateSchema = ajv.compile(specSchema);
+
+export interface LoadedSpec {
+  spec: Spec;
+  source: YamlSource;
+}
+
+export function loadSpec(path: string): LoadedSpec {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new InputError([{ code: "spec-unreadable", severity: "error", file: path, message: `cannot read spec: ${(e as Error).message}` }]);
+  }
+  return parseSpec(text, path);
+}
+
+export function parseSpec(text: string, file: string): LoadedSpec {
+  const source = parseYamlSource(text, file);
+  if (source.value === null || typeof source.value !== "object" || Array.isArray(source.value)) {
+    throw new InputError([{ code: "spec-not-mapping", severity: "error", file, line: 1, column: 1, message: "the spec must be a YAML mapping", expected: "keys cluster, corosync, pacemaker, postgresql" }]);
+  }
+  if (!validateSchema(source.value)) {
+    throw new InputError(schemaDiagnostics(validateSchema.errors ?? [], source));
+  }
+  return { spec: source.value as Spec, source };
+}
+
+function pathOf(instancePath: string): PathSegments {
+  if (instancePath === "") return [];
+  return instancePath
+    .slice(1)
+    .split("/")
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+/**
+ * Turns ajv's errors into one clear message per problem. oneOf/anyOf branches produce noise,
+ * so errors under a failed oneOf collapse into the oneOf's own message.
+ */
+function schemaDiagnostics(errors: ErrorObject[], src: YamlSource): Diagnostic[] {
+  const oneOfPaths = new Set(errors.filter((e) => e.keyword === "oneOf").map((e) => e.instancePath));
+  const seen = new Set<string>();
+  const out: Diagnostic[] = [];
+  for (const e of errors) {
+    if (e.keyword !== "oneOf" && [...oneOfPaths].some((p) => e.instancePath === p || e.instancePath.startsWith(p + "/"))) continue;
+    const d = describe(e, src);
+    const key = `${d.path}|${d.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(d);
+  }
+  return out;
+}
+
+function describe(e: ErrorObject, src: YamlSource): Diagnostic {
+  const path = pathOf(e.instancePath);
+  const base = { code: "spec-schema", severity: "error" as const };
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case "additionalProperties": {
+      const key = String(p.additionalProperty);
+      const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {}).filter((k) => k !== "$schema");
+      return diagAt(src, [...path, key], { ...base, code: "spec-unknown-key", message: `unknown key '${key}'`, expected: allowed.length ? `one of: ${allowed.join(", ")}` : undefined }, true);
+    }
+    case "required":
+      return diagAt(src, path, { ...base, code: "spec-missing-key", message: `missing required key '${String(p.missingProperty)}'` });
+    case "type":
+      return diagAt(src, path, { ...base, code: "spec-type", message: `wrong type`, expected: String(p.type) });
+    case "enum":
+      return diagAt(src, path, { ...base, code: "spec-enum", message: `value not allowed`, expected: `one of: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}` });
+    case "format":
+      return diagAt(src, path, { ...base, code: "spec-format", message: `not a valid ${String(p.format)} value`, expected: String(p.format) === "ipv4" ? "an IPv4 address such as 192.168.1.10" : String(p.format) });
+    case "pattern":
+      return diagAt(src, path, { ...base, code: "spec-pattern", message: `value has the wrong form`, expected: describePattern(String(p.pattern)) });
+    case "propertyNames":
+      return diagAt(src, [...path, String(p.propertyName)], { ...base, code: "spec-key-name", message: `invalid name '${String(p.propertyName)}'` }, true);
+    case "oneOf":
+      return diagAt(src, path, { ...base, code: "spec-secret", message: "invalid secret source", expected: "{env: VAR_NAME}, {file: /path/to/file}, or a string" });
+    case "minimum":
+    case "maximum":
+    case "minItems":
+    case "maxItems":
+    case "minProperties":
+    case "minLength":
+      return diagAt(src, path, { ...base, code: "spec-range", message: `value out of range: ${e.message ?? ""}` });
+    default:
+      return diagAt(src, path, { ...base, message: e.message ?? e.keyword });
+  }
+}
+
+const PATTERN_HINTS: Record<string, string> = {
+  "^/[^\\u0000\\n]*$": "an absolute path",
+  "^[0-9]+(ms|s|m|min|h)?$": "a duration such as 10s or 60000ms",
+  "^[A-Za-z_][A-Za-z0-9_.-]*$": "an id of letters, digits, '_', '.' and '-', not starting with a digit",
+  "^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$": "an IPv4 CIDR such as 192.168.1.0/24",
+};
+
+function describePattern(pattern: string): string {
+  return PATTERN_HINTS[pattern] ?? `a value matching ${pattern}`;
+}
