@@ -126,6 +126,10 @@ class Builder {
     const p = this.group(parent);
     const c = this.group(child);
     if (p.children.includes(child)) return;
+    if (child === "all") {
+      this.err("inventory-cycle", `group 'all' is the root of every inventory and cannot be a child of '${parent}'`, at);
+      return;
+    }
     const loop = this.pathDown(child, parent);
     if (loop) {
       const chain = [parent, ...loop].join(" → ");
@@ -184,7 +188,7 @@ function build(text: string, file: string, lookup: VarsLookup): Inventory {
   if (isIni) readIni(b, text, file);
   else {
     const src = parseAnsibleYaml(text, file);
-    if (typeof src.value === "string") readIni(b, text, file);
+    if (typeof src.value !== "object") readIni(b, text, file); // `pg1` / `10.0.0.1` lines read as a YAML scalar
     else readYaml(b, src);
   }
   if (b.diags.length === 0) return finish(b, lookup);
@@ -232,11 +236,11 @@ function readYaml(b: Builder, src: YamlSource): void {
   for (const [name, data] of Object.entries(root)) yamlGroup(b, src, name, data, [name]);
 }
 
-/** One group body, as the yaml plugin's _parse_group; returns false when the body was not a group. */
-function yamlGroup(b: Builder, src: YamlSource, name: string, data: unknown, path: string[]): boolean {
+/** One group body, as the yaml plugin's _parse_group. */
+function yamlGroup(b: Builder, src: YamlSource, name: string, data: unknown, path: string[]): void {
   if (data !== null && data !== undefined && !isRecord(data)) {
     b.err("inventory-group-not-mapping", `group '${name}' must be a mapping (or empty), not ${kind(data)}`, yamlAt(src, path), "a mapping with hosts, children and/or vars");
-    return false;
+    return;
   }
   b.group(name);
   for (const [key, raw] of Object.entries(data ?? {})) {
@@ -256,11 +260,8 @@ function yamlGroup(b: Builder, src: YamlSource, name: string, data: unknown, pat
       if (key === "vars") b.groupVar(name, k, v, yamlAt(src, kp));
       else if (key === "children") {
         // Edge first, then the body: a cycle is reported where the group is listed under its own descendant.
-        if (v !== null && v !== undefined && !isRecord(v)) yamlGroup(b, src, k, v, kp);
-        else {
-          b.child(name, k, yamlAt(src, kp, true));
-          yamlGroup(b, src, k, v, kp);
-        }
+        if (v === null || v === undefined || isRecord(v)) b.child(name, k, yamlAt(src, kp, true));
+        yamlGroup(b, src, k, v, kp);
       } else {
         if (v !== null && v !== undefined && !isRecord(v)) {
           b.err("inventory-host-not-mapping", `host '${k}' in group '${name}' must map to its variables (or nothing), not ${kind(v)}`, yamlAt(src, kp), "a mapping of variable names to values");
@@ -279,7 +280,6 @@ function yamlGroup(b: Builder, src: YamlSource, name: string, data: unknown, pat
       }
     }
   }
-  return true;
 }
 
 /** The ini plugin's state machine, including its rule that referenced groups must be declared somewhere. */
@@ -492,7 +492,7 @@ class PyLiteral {
       return items.length === 1 && !/,\s*\)$/.test(this.s.slice(start, this.i)) ? items[0] : items;
     }
     if (c === "{") return this.dict();
-    if (c !== undefined && /^[uUrR]?['"]/.test(this.s.slice(this.i))) return this.strings();
+    if (/^[uUrR]?['"]/.test(this.s.slice(this.i))) return this.strings();
     const word = /^(?:True|False|None)(?![\w])/.exec(this.s.slice(this.i))?.[0];
     if (word) {
       this.i += word.length;
@@ -622,7 +622,11 @@ function readVarsFiles(dir: string, name: string, diags: Diagnostic[]): Vars | u
     }
     // The first match wins (so group_vars/pg, file or directory, hides pg.yml); directories are walked sorted.
     const vars: Vars = new Map();
-    for (const f of isDir ? dirVarsFiles(p) : [p]) for (const [k, v] of readVarsFile(f, diags)) vars.set(k, v);
+    try {
+      for (const f of isDir ? dirVarsFiles(p) : [p]) for (const [k, v] of readVarsFile(f, diags)) vars.set(k, v);
+    } catch (e) {
+      diags.push({ code: "inventory-read", severity: "error", file: p, message: `cannot read variables: ${errMsg(e)}` });
+    }
     return vars;
   }
   return undefined;
