@@ -1,6 +1,7 @@
 // Facts: what a host looks like now, read in ONE remote command per host, so a no-op run costs one round
 // trip. The script is generated here and its output parsed here; both are pure and unit-tested.
 import type { ClusterModel, ManagedFile } from "./model/types.js";
+import { shq } from "./shell.js";
 
 export interface FileFact {
   exists: boolean;
@@ -31,8 +32,6 @@ export function requiredBinaries(model: ClusterModel): string[] {
   return ["corosync", "pacemakerd", "crm", "cibadmin", "crm_mon", "crm_attribute", `${model.postgresql.bindir}/pg_ctl`, `${model.postgresql.bindir}/initdb`, `${model.postgresql.bindir}/pg_basebackup`];
 }
 
-/** POSIX single-quoting for the remote shell. */
-export const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The agent-line pattern as an ERE for grep (the JS RegExp source without its anchors is portable here). */
 const ere = (re: RegExp): string => re.source;
