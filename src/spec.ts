@@ -10,7 +10,7 @@ const require = createRequire(import.meta.url);
 export const specSchema = require("../schema/pgha-spec.schema.json") as Record<string, unknown>;
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
 ajv.addFormat("ipv4", IPV4);
 const validateSchema = ajv.compile(specSchema);
 
@@ -109,6 +109,8 @@ const PATTERN_HINTS: Record<string, string> = {
   "^[0-9]+(ms|s|m|min|h)?$": "a duration such as 10s or 60000ms",
   "^[A-Za-z_][A-Za-z0-9_.-]*$": "an id of letters, digits, '_', '.' and '-', not starting with a digit",
   "^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$": "an IPv4 CIDR such as 192.168.1.0/24",
+  "^(ocf:[A-Za-z0-9_-]+:[A-Za-z0-9_.-]+|stonith:[A-Za-z0-9_/.-]+|systemd:[A-Za-z0-9@_.-]+|lsb:[A-Za-z0-9_.-]+)$":
+    "a resource agent such as stonith:fence_ipmilan or ocf:heartbeat:IPaddr2",
 };
 
 function describePattern(pattern: string): string {

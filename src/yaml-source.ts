@@ -1,5 +1,5 @@
 // YAML documents that remember where every value came from, so errors can name file:line:column.
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Document, type Node } from "yaml";
+import { LineCounter, Parser, parseDocument, isMap, isSeq, isScalar, type Document, type Node } from "yaml";
 import { InputError, type Diagnostic } from "./diagnostics.js";
 
 export interface YamlSource {
@@ -15,9 +15,12 @@ export function parseYamlSource(text: string, file: string): YamlSource {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
+    const unclosed = unclosedFlowCollections(text);
     throw new InputError(
       doc.errors.map((e) => {
-        const pos = lines.linePos(e.pos[0]);
+        // The parser notices an unclosed { or [ only where the next block starts; point at the opener.
+        const opener = /end with a [}\]]/.test(e.message) ? unclosed.filter((o) => o < e.pos[0]).pop() : undefined;
+        const pos = lines.linePos(opener ?? e.pos[0]);
         return {
           code: "yaml-syntax",
           severity: "error",
@@ -30,6 +33,19 @@ export function parseYamlSource(text: string, file: string): YamlSource {
     );
   }
   return { file, doc, lines, value: doc.toJS() };
+}
+
+/** Offsets of flow collections ({...} or [...]) that never close, from the yaml CST. */
+function unclosedFlowCollections(text: string): number[] {
+  const found: number[] = [];
+  const walk = (t: unknown): void => {
+    if (!t || typeof t !== "object") return;
+    const tok = t as { type?: string; offset?: number; end?: { source: string }[] };
+    if (tok.type === "flow-collection" && !(tok.end ?? []).some((e) => e.source === "}" || e.source === "]")) found.push(tok.offset ?? 0);
+    for (const v of Object.values(t)) if (v && typeof v === "object") walk(v);
+  };
+  for (const token of new Parser().parse(text)) walk(token);
+  return found.sort((a, b) => a - b);
 }
 
 /** JSON-pointer-ish path segments, e.g. ["postgresql", "port"]. */
@@ -46,13 +62,16 @@ export function pointer(path: PathSegments): string {
 export function locate(src: YamlSource, path: PathSegments, key = false): { line: number; column: number } {
   let node: Node | null | undefined = src.doc.contents as Node | null;
   let offset = node?.range?.[0] ?? 0;
-  for (const seg of path) {
+  for (const [i, seg] of path.entries()) {
     if (isMap(node)) {
       const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
       if (!pair) break;
       const keyNode = pair.key as Node | null;
       const valueNode = pair.value as Node | null;
-      offset = (key && seg === path[path.length - 1] ? keyNode?.range?.[0] : valueNode?.range?.[0]) ?? keyNode?.range?.[0] ?? offset;
+      // A block mapping or list starts on the next line; its key is where a reader looks for it.
+      const block = (isMap(valueNode) || isSeq(valueNode)) && !valueNode.flow;
+      const atKey = i === path.length - 1 && (key || block);
+      offset = (atKey ? keyNode?.range?.[0] : valueNode?.range?.[0]) ?? keyNode?.range?.[0] ?? offset;
       node = valueNode;
     } else if (isSeq(node) && typeof seg === "number") {
       const item = node.items[seg] as Node | undefined;

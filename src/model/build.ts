@@ -276,7 +276,7 @@ function checkPostgres(spec: Spec, nodes: ClusterNode[], c: Checker): void {
       c.error(["postgresql", "agent"], "model-pgsql-master-ip", "the pgsql agent needs master_ip (the address standbys replicate from)", "pacemaker.vips.replication (vip-rep) or postgresql.agent_params.master_ip");
     }
     if ((pg.replication?.mode ?? "sync") === "sync" && !pg.archive?.restore_command && ap.restore_command === undefined) {
-      c.error(["postgresql"], "model-pgsql-restore-command", "the pgsql agent in sync mode needs a restore_command", "postgresql.archive.restore_command");
+      c.error(pg.archive ? ["postgresql", "archive"] : ["postgresql"], "model-pgsql-restore-command", "the pgsql agent in sync mode needs a restore_command", "postgresql.archive.restore_command");
     }
     if (ap.node_list !== undefined) {
       const listed = String(ap.node_list).trim().split(/\s+/).sort();
@@ -318,7 +318,7 @@ function checkPacemaker(spec: Spec, nodes: ClusterNode[], c: Checker): void {
   } else {
     const devices = st.devices ?? {};
     for (const n of nodes) {
-      if (!devices[n.name]) c.error(["pacemaker", "stonith"], "model-stonith-missing-device", `no fence device for node '${n.name}'`, `devices.${n.name}: {agent, params}`);
+      if (!devices[n.name]) c.error(st.devices ? ["pacemaker", "stonith", "devices"] : ["pacemaker", "stonith"], "model-stonith-missing-device", `no fence device for node '${n.name}'`, `devices.${n.name}: {agent, params}`);
     }
     for (const name of Object.keys(devices)) {
       if (!nodes.some((n) => n.name === name)) c.error(["pacemaker", "stonith", "devices", name], "model-stonith-unknown-node", `fence device for '${name}', which is not a cluster node`, undefined, true);

@@ -367,8 +367,9 @@ describe("errors", () => {
       code: "yaml-syntax",
       message: expect.stringMatching(/^invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a \]/),
       file: "inv.yml",
-      line: 4,
-      column: 1,
+      // at the '[' that never closes, not where the parser noticed
+      line: 3,
+      column: 25,
     });
     // a group listed twice under the same parent is a duplicate key (the second declaration would be lost)
     expect(only(() => yaml("all:\n  children:\n    pgsql:\n    pgsql:\n"))).toMatchObject({ code: "yaml-syntax", message: "invalid YAML: Map keys must be unique" });
@@ -399,8 +400,8 @@ describe("errors", () => {
     expect(only(() => yaml("pgsql:\n  hosts:\n    - pg1\n"))).toMatchObject({
       code: "inventory-section-not-mapping",
       message: "'hosts' of group 'pgsql' must be a mapping, not a list",
-      line: 3,
-      column: 5,
+      line: 2,
+      column: 3,
       path: "/pgsql/hosts",
     });
   });
