@@ -1,6 +1,6 @@
 // Facts: what a host looks like now, read in ONE remote command per host, so a no-op run costs one round
 // trip. The script is generated here and its output parsed here; both are pure and unit-tested.
-import type { ClusterModel, ManagedFile } from "./model/types.js";
+import type { ClusterModel, ManagedDirectory, ManagedFile } from "./model/types.js";
 import { shq } from "./shell.js";
 
 export interface FileFact {
@@ -23,6 +23,10 @@ export interface HostFacts {
   addresses: string[];
   dataDirectory: "missing" | "empty" | "initialized";
   pgVersion?: number;
+  /** Directories by path: undefined when missing. */
+  directories: Record<string, { owner: string; group: string; mode: string } | undefined>;
+  /** With Pacemaker running: how many primitives the live CIB holds, and its epoch. */
+  cib?: { primitives: number; epoch: string };
 }
 
 export const SERVICES = ["corosync", "pacemaker"] as const;
@@ -36,7 +40,7 @@ export function requiredBinaries(model: ClusterModel): string[] {
 /** The agent-line pattern as an ERE for grep (the JS RegExp source without its anchors is portable here). */
 const ere = (re: RegExp): string => re.source;
 
-export function factsScript(model: ClusterModel, files: ManagedFile[]): string {
+export function factsScript(model: ClusterModel, files: ManagedFile[], directories: ManagedDirectory[] = []): string {
   const pg = model.postgresql;
   const lines = [
     "export LC_ALL=C",
@@ -47,6 +51,9 @@ export function factsScript(model: ClusterModel, files: ManagedFile[]): string {
     `ip -o -4 addr show | awk '{sub(/\\/.*/, "", $4); print "ADDR\\t" $4}'`,
     `d=${shq(pg.dataDirectory)}`,
     'if [ ! -d "$d" ]; then echo "DATADIR\tmissing"; elif [ -z "$(ls -A "$d" 2>/dev/null)" ]; then echo "DATADIR\tempty"; else echo "DATADIR\tinitialized\t$(cat "$d/PG_VERSION" 2>/dev/null)"; fi',
+    // The CIB's epoch tells whether a run touched it; primitives tell whether the cluster is configured.
+    `if systemctl is-active --quiet pacemaker 2>/dev/null && cib=$(cibadmin -Q 2>/dev/null); then echo "CIB\t$(printf '%s' "$cib" | grep -c '<primitive ')\t$(printf '%s' "$cib" | sed -n '1s/.* epoch="\\([0-9]*\\)".*/\\1/p')"; fi`,
+    ...directories.map((d) => `if [ -d ${shq(d.path)} ]; then echo "DIR\t${d.path}\t$(stat -c '%U\t%G\t%04a' ${shq(d.path)})"; else echo "DIR\t${d.path}\t-"; fi`),
   ];
   for (const f of files) {
     const p = shq(f.path);
@@ -63,7 +70,7 @@ export function factsScript(model: ClusterModel, files: ManagedFile[]): string {
 }
 
 export function parseFacts(output: string): HostFacts {
-  const facts: HostFacts = { hostname: "", files: {}, services: {}, binaries: {}, interfaces: [], addresses: [], dataDirectory: "missing" };
+  const facts: HostFacts = { hostname: "", files: {}, services: {}, binaries: {}, interfaces: [], addresses: [], dataDirectory: "missing", directories: {} };
   for (const raw of output.split("\n")) {
     const [kind, ...f] = raw.split("\t");
     switch (kind) {
@@ -88,6 +95,12 @@ export function parseFacts(output: string): HostFacts {
         break;
       case "FILE":
         facts.files[f[0]!] = f[1] === "-" ? { exists: false, agentLines: [] } : { exists: true, sha256: f[1], owner: f[2], group: f[3], mode: f[4], agentLines: facts.files[f[0]!]?.agentLines ?? [] };
+        break;
+      case "DIR":
+        facts.directories[f[0]!] = f[1] === "-" ? undefined : { owner: f[1]!, group: f[2]!, mode: f[3]! };
+        break;
+      case "CIB":
+        facts.cib = { primitives: Number(f[0]), epoch: f[1] ?? "" };
         break;
       case "AGENTLINE": {
         const file = (facts.files[f[0]!] ??= { exists: true, agentLines: [] });

@@ -9,7 +9,7 @@ import { diagAt, type PathSegments } from "../yaml-source.js";
 import { corosyncView, twoNode } from "./corosync.js";
 import { crmModel, resourceIds, sharedMountpoint } from "./crm.js";
 import { hbaLines, pgBoolIsOn, pgpassField, postgresFacts, RESERVED_PARAMETERS, serverParameters, recoverySettings, pgValue } from "./postgresql.js";
-import type { ClusterModel, ClusterNode, KeyValue, ManagedFile } from "./types.js";
+import type { ClusterModel, ClusterNode, KeyValue, ManagedDirectory, ManagedFile } from "./types.js";
 
 export type SecretResult = { value: string } | { error: string };
 export type SecretResolver = (source: Exclude<SecretSource, string>) => SecretResult;
@@ -84,11 +84,24 @@ export function buildModel({ spec: loaded, inventory, resolveSecret }: BuildInpu
     nodes,
     primary: spec.postgresql.primary,
     postgresql: pg,
+    linkInterfaces: spec.corosync.links.map((l) => l.interface),
+    sharedDisk: spec.shared_disk ? { device: spec.shared_disk.device, mountpoint: sharedMountpoint(spec, pg) } : undefined,
+    resourceIds: resourceIds(spec),
     crm,
     files,
+    directories: directories(pg),
+    replicationPassword: password,
     secrets: [...new Set(secrets.filter((s) => s.length > 0))],
     warnings: c.diags.filter((d) => d.severity === "warning"),
   };
+}
+
+function directories(pg: ReturnType<typeof postgresFacts>): ManagedDirectory[] {
+  const own = (path: string, mode: string): ManagedDirectory => ({ path, owner: pg.osUser, group: pg.osGroup, mode });
+  const dirs = [own(pg.configDirectory, "0755"), own(pg.socketDirectory, "2775"), { path: "/var/log/postgresql", owner: "root", group: pg.osGroup, mode: "1775" }, { path: "/var/lib/pgha", owner: "root", group: "root", mode: "0755" }];
+  if (pg.tmpdir) dirs.push(own(pg.tmpdir, "0700"));
+  if (pg.archiveDirectory) dirs.push(own(pg.archiveDirectory, "0700"));
+  return dirs;
 }
 
 function nodeFiles(spec: Spec, pg: ReturnType<typeof postgresFacts>, nodes: ClusterNode[], node: ClusterNode, password: string | undefined): ManagedFile[] {
@@ -322,6 +335,11 @@ function checkPacemaker(spec: Spec, nodes: ClusterNode[], c: Checker): void {
     }
     for (const name of Object.keys(devices)) {
       if (!nodes.some((n) => n.name === name)) c.error(["pacemaker", "stonith", "devices", name], "model-stonith-unknown-node", `fence device for '${name}', which is not a cluster node`, undefined, true);
+    }
+  }
+  if (!st?.enabled) {
+    for (const [op, o] of Object.entries(spec.postgresql.ops ?? {})) {
+      if (o?.on_fail === "fence") c.error(["postgresql", "ops", op, "on_fail"], "model-fence-without-stonith", "on_fail: fence needs STONITH enabled", "block, stop or restart");
     }
   }
   if (pm.properties && "stonith-enabled" in pm.properties) {

@@ -1,20 +1,7 @@
 // The Pacemaker configuration as data. Ids are explicit and derived from the spec, so loading the same
 // file twice never duplicates an element, and a diff names elements the operator recognises.
 import type { NvPairs, OpName, Spec, SpecOp } from "../spec-types.js";
-import type { ClusterNode, CrmModel, CrmOp, CrmPrimitive, KeyValue, PostgresFacts } from "./types.js";
-
-export interface ResourceIds {
-  postgresql: string;
-  clone: string;
-  group: string;
-  vipMaster: string;
-  vipReplication: string;
-  vipReadonly: string;
-  ping: string;
-  pingClone: string;
-  filesystem: string;
-  sfex: string;
-}
+import type { ClusterNode, CrmModel, CrmOp, CrmPrimitive, KeyValue, PostgresFacts, ResourceIds } from "./types.js";
 
 export function resourceIds(spec: Spec): ResourceIds {
   const o = spec.pacemaker?.ids ?? {};
@@ -50,7 +37,8 @@ function op(rsc: string, name: string, d: OpDefault, o: SpecOp | undefined, role
     name,
     interval,
     timeout: o?.timeout ?? d.timeout,
-    onFail: o?.on_fail ?? d.onFail,
+    // on-fail=fence without STONITH is a configuration error; block is the safe stand-in.
+    onFail: o?.on_fail ?? (d.onFail === "fence" && !roles.fencing ? "block" : d.onFail),
     role: d.role ? roles[d.role] : undefined,
   };
 }
@@ -89,13 +77,16 @@ function primitive(id: string, agent: string, params: KeyValue[], ops: CrmOp[], 
   return { id, agent, params, meta, ops, paramsId: `${id}-instance_attributes`, metaId: `${id}-meta_attributes` };
 }
 
+/** How ops and roles are spelled: the role names of the chosen syntax, and whether fencing exists. */
 interface Roles {
   promoted: string;
   unpromoted: string;
+  fencing: boolean;
 }
 
 export function rolesFor(spec: Spec): Roles {
-  return spec.pacemaker?.syntax === "ms" ? { promoted: "Master", unpromoted: "Slave" } : { promoted: "Promoted", unpromoted: "Unpromoted" };
+  const fencing = spec.pacemaker?.stonith?.enabled ?? false;
+  return spec.pacemaker?.syntax === "ms" ? { promoted: "Master", unpromoted: "Slave", fencing } : { promoted: "Promoted", unpromoted: "Unpromoted", fencing };
 }
 
 export interface CrmInputs {

@@ -33,6 +33,13 @@ export interface ManagedFile {
   agentLines?: RegExp;
 }
 
+export interface ManagedDirectory {
+  path: string;
+  owner: string;
+  group: string;
+  mode: string;
+}
+
 export interface PostgresFacts {
   version: number;
   agent: "pgsql" | "pgsqlms";
@@ -92,15 +99,37 @@ export interface CrmModel {
   extra?: string;
 }
 
+/** Ids of the resources pgha creates (defaults follow the Linux-HA Japan naming). */
+export interface ResourceIds {
+  postgresql: string;
+  clone: string;
+  group: string;
+  vipMaster: string;
+  vipReplication: string;
+  vipReadonly: string;
+  ping: string;
+  pingClone: string;
+  filesystem: string;
+  sfex: string;
+}
+
 export interface ClusterModel {
   name: string;
   topology: "shared-disk" | "streaming-replication";
   nodes: ClusterNode[];
   primary: string;
   postgresql: PostgresFacts;
+  /** The NIC of each corosync link, in link order. */
+  linkInterfaces: string[];
+  sharedDisk?: { device: string; mountpoint: string };
+  resourceIds: ResourceIds;
   crm: CrmModel;
   /** Node name -> files pgha renders for that node. */
   files: Record<string, ManagedFile[]>;
+  /** Directories every node needs before PostgreSQL can start (same on every node). */
+  directories: ManagedDirectory[];
+  /** For creating the replication role at bootstrap; never printed. */
+  replicationPassword?: string;
   /** Every secret value, so outputs can mask them. */
   secrets: string[];
   warnings: Diagnostic[];

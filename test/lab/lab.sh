@@ -1,0 +1,442 @@
+#!/usr/bin/env bash
+# pgha lab: N real test hosts (pg1..pgN) on this machine, for e2e tests and the demo.
+#
+#   lab.sh up [--nodes N]    N from 2 to 5, default 2 (cleans up leftovers first)
+#   lab.sh down              ends the lab's processes, removes what `up` created
+#   lab.sh status            one line per host
+#   lab.sh exec pgN CMD...   run CMD inside a host (all of its namespaces)
+#
+# A "host" is a set of Linux namespaces, not a VM: its own network namespace (two
+# links, eth1 and eth2, on two private bridges, like a cluster's redundant
+# heartbeat), and its own mount, UTS and PID namespaces, so that its hostname is
+# its node name, `pidof`/`ps` see only its processes, and everything a daemon
+# writes (/etc/corosync, /var/lib/pacemaker, /run, ...) is a private bind mount
+# of /var/lib/pgha-lab/hosts/<name>/fs/<path>. The binaries (/usr) are shared.
+# pgha reaches these hosts exactly as it reaches real ones: over SSH, by address.
+#
+# Rules this script keeps, because it runs as root next to other work:
+#   - traffic stays on 10.117.1.0/24, 10.117.2.0/24 and loopback: no forwarding,
+#     no NAT, no default route in the hosts, IPv6 off on the lab's links;
+#   - `down` only ends processes it finds through the hosts' namespaces (by pid),
+#     never by name (no pkill/killall);
+#   - nothing on the root namespace is stopped or changed, apart from the lab's
+#     own bridges, loop device, /dev/pgha-shared and state dir.
+set -euo pipefail
+
+LAB=/var/lib/pgha-lab
+HOSTS_DIR=$LAB/hosts
+KEY=$LAB/id_ed25519
+KNOWN_HOSTS=$LAB/known_hosts
+INVENTORY=$LAB/inventory.yml
+SHARED_IMG=$LAB/shared.img
+SHARED_LINK=/dev/pgha-shared
+OCF_FUNCS=/usr/lib/ocf/lib/heartbeat/ocf-shellfuncs
+OCF_FUNCS_FIXED=$LAB/ocf-shellfuncs
+BIN_DIR=$LAB/bin             # copies of host-init.sh and systemctl (see `up`)
+MOUNTPOINTS_MADE=$LAB/mountpoints-created
+SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+BRIDGES=(pghabr1 pghabr2)
+NETS=(10.117.1 10.117.2)     # eth1 on pghabr1, eth2 on pghabr2
+MAX_NODES=5
+
+# Directories that each host owns privately (bind mounts of its fs/ tree, done by
+# host-init.sh inside the host's mount namespace). host-init.sh reads this list
+# from $LAB/private-dirs, so the two scripts cannot disagree.
+PRIVATE_DIRS=(
+  /run /tmp /var/tmp /var/log
+  /etc/corosync /etc/ssh /etc/postgresql
+  /var/lib/corosync /var/lib/pacemaker /var/lib/heartbeat
+  /var/lib/postgresql /var/lib/pgsql /var/lib/systemd
+  /root /usr/local/sbin
+)
+# The pgsql agent's default tmpdir (lock file, rep_mode.conf) is /var/lib/pgsql/tmp:
+# on a shared directory pg2 would see pg1's PGSQL.lock. Debian has no /var/lib/pgsql,
+# so `up` creates an empty mount point for it (and `down` removes it again).
+
+log() { printf 'lab: %s\n' "$*" >&2; }
+die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
+
+require_root() {
+  [[ $(id -u) -eq 0 ]] || die "must run as root: the lab creates network namespaces, bridges, \
+bind mounts and a loop device, and runs sshd/corosync/pacemaker as root inside its hosts"
+}
+
+host_names() { # names of hosts that exist now (dirs or namespaces), for down/status
+  {
+    [[ -d $HOSTS_DIR ]] && ls -1 "$HOSTS_DIR"
+    ip netns list 2>/dev/null | awk '{print $1}'
+  } | grep -E '^pg[1-5]$' | sort -u || true
+}
+
+init_pid_of() { # the host's PID 1 (as seen from the root namespace), if it is alive and ours
+  local name=$1 pid
+  pid=$(cat "$HOSTS_DIR/$name/init.pid" 2>/dev/null) || return 1
+  # A recorded pid may be stale (killed run, reboot): trust it only if that process
+  # is still our init for this host.
+  tr '\0' ' ' 2>/dev/null </proc/"$pid"/cmdline | grep -q "host-init.sh $name " || return 1
+  echo "$pid"
+}
+
+host_exec() { # run a command inside a host, with a clean environment like an ssh session
+  local name=$1; shift
+  local pid
+  pid=$(init_pid_of "$name") || die "host $name is not running"
+  nsenter -t "$pid" -a -- env -i HOME=/root USER=root LOGNAME=root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    sh -c 'cd /root && exec "$@"' sh "$@"
+}
+
+# ---------------------------------------------------------------- down
+
+alive() { # the pids among $@ that still run (a zombie has ended; only its parent can
+  # collect it, and hosts outlive `lab up`, so their parent is the machine's PID 1)
+  local p s
+  for p in "$@"; do
+    read -r s 2>/dev/null </proc/"$p"/stat || continue
+    s=${s##*) }
+    [[ ${s%% *} == Z ]] || echo "$p"
+  done
+  true
+}
+
+wait_gone() { # wait_gone TENTHS PID... ; true when all are gone
+  local tenths=$1; shift
+  local i
+  for ((i = 0; i < tenths * 2; i++)); do
+    [[ -z $(alive "$@") ]] && return 0
+    sleep 0.05
+  done
+  [[ -z $(alive "$@") ]]
+}
+
+stop_host() {
+  local name=$1 init keep pids others
+  init=$(init_pid_of "$name" || true)
+  # Every process of the host is in its network namespace: that is how we find
+  # them, and the only processes we ever signal.
+  pids=$(ip netns pids "$name" 2>/dev/null || true)
+  if [[ -n $pids || -n $init ]]; then
+    # First TERM the daemons, so pacemaker/corosync/postgres can exit cleanly. Spare
+    # the init and its parent (unshare --kill-child: its death would SIGKILL the init).
+    keep=none
+    [[ -n $init ]] && keep="$init|$(awk '{print $4}' /proc/"$init"/stat 2>/dev/null || echo none)"
+    others=$(grep -vxE "$keep" <<<"$pids" || true)
+    if [[ -n $others ]]; then
+      kill -TERM $others 2>/dev/null || true
+      wait_gone 50 $others || true
+    fi
+    # Then SIGKILL the init: when a PID namespace's PID 1 dies, the kernel kills
+    # everything left in it. (Not TERM: its trap can race with the `sleep` it
+    # restarts when the first round ended the old one.)
+    [[ -n $init ]] && kill -KILL "$init" 2>/dev/null || true
+    pids=$(ip netns pids "$name" 2>/dev/null || true)
+    if [[ -n $pids ]] && ! wait_gone 20 $pids; then
+      pids=$(ip netns pids "$name" 2>/dev/null || true)
+      [[ -n $pids ]] && kill -KILL $pids 2>/dev/null || true
+      wait_gone 50 $pids || die "could not end the processes of $name: $(alive $pids | tr '\n' ' ')"
+    fi
+  fi
+  if ip netns list | awk '{print $1}' | grep -qx "$name"; then
+    ip netns del "$name"
+  fi
+}
+
+cmd_down() {
+  require_root
+  local name mp loop
+  for name in $(host_names); do stop_host "$name"; done
+  # Host-side veths vanish with their namespaces; the bridges are ours to delete.
+  for br in "${BRIDGES[@]}"; do
+    ip link show "$br" &>/dev/null && ip link del "$br"
+  done
+  # Nothing of the lab should be mounted in the root namespace (the hosts' mounts
+  # lived in their own mount namespaces, gone now); unmount anything that is.
+  findmnt -rn -o TARGET | grep -E "^$LAB/" | sort -r | while read -r mp; do umount -l "$mp"; done || true
+  if [[ -L $SHARED_LINK ]]; then rm -f "$SHARED_LINK"; fi
+  if [[ -e $SHARED_IMG ]]; then
+    for loop in $(losetup -j "$SHARED_IMG" -O NAME -n 2>/dev/null); do losetup -d "$loop"; done
+  fi
+  # --one-file-system: if anything were still mounted below, refuse to descend into it.
+  [[ -d $HOSTS_DIR ]] && rm -rf --one-file-system "$HOSTS_DIR"
+  rm -f "$INVENTORY" "$KNOWN_HOSTS" "$LAB/nodes" "$LAB/private-dirs"
+  if [[ -f $MOUNTPOINTS_MADE ]]; then
+    while read -r mp; do rmdir "$mp" 2>/dev/null || true; done <"$MOUNTPOINTS_MADE"
+    rm -f "$MOUNTPOINTS_MADE"
+  fi
+  return 0
+}
+
+# ---------------------------------------------------------------- up
+
+check_tools() {
+  local missing=() t
+  for t in ip nsenter unshare losetup mkfs.ext4 modprobe ssh-keygen /usr/sbin/sshd \
+           corosync pacemakerd crm_attribute crm pg_ctlcluster pidof ps; do
+    command -v "$t" &>/dev/null || missing+=("$t")
+  done
+  [[ -f $OCF_FUNCS ]] || missing+=("$OCF_FUNCS")
+  ((${#missing[@]} == 0)) || die "missing: ${missing[*]} (run test/lab/install-deps.sh)"
+}
+
+# Debian 12 defect (Pacemaker 2.1.5): crm_attribute's option parser takes the value
+# in `-v -INFINITY` for an option and exits 105, while `--update=-INFINITY` works.
+# resource-agents' ocf_promotion_score() passes its arguments straight through
+# (`crm_attribute -p $@`), and the pgsql agent calls `ocf_promotion_score -v -INFINITY`
+# on start, which then fails until the start times out. On the lab hosts only, we
+# bind-mount a copy of ocf-shellfuncs whose ocf_promotion_score rewrites `-v VALUE`
+# to `--update=VALUE` (same meaning, unambiguous to the parser). Nothing that pgha
+# renders or runs changes; pgha's preflight detects the defect on real hosts.
+make_fixed_ocf_shellfuncs() {
+  local call='${HA_SBIN_DIR}/crm_attribute -p $@'
+  [[ $(grep -cF "$call" "$OCF_FUNCS") == 1 ]] ||
+    die "$OCF_FUNCS: expected exactly one line with '$call' to patch for the crm_attribute -v defect; \
+resource-agents changed: review the workaround in $0"
+  # 1. route the call through a helper; 2. define the helper just before ocf_promotion_score().
+  # The helper is POSIX sh: ocf-shellfuncs is also sourced by dash scripts.
+  sed -e 's|\${HA_SBIN_DIR}/crm_attribute -p \$@|__pgha_lab_crm_attribute_p $@|' \
+      -e '/^ocf_promotion_score() {/i\
+# pgha lab workaround (Debian 12, Pacemaker 2.1.5): crm_attribute misreads\
+# "-v -INFINITY" as options; pass values as --update=VALUE instead.\
+__pgha_lab_crm_attribute_p() {\
+	__pgha_n=$#\
+	while [ "$__pgha_n" -gt 0 ]; do\
+		__pgha_a=$1; shift; __pgha_n=$((__pgha_n - 1))\
+		if [ "$__pgha_a" = "-v" ] && [ "$__pgha_n" -gt 0 ]; then\
+			__pgha_a="--update=$1"; shift; __pgha_n=$((__pgha_n - 1))\
+		fi\
+		set -- "$@" "$__pgha_a"\
+	done\
+	${HA_SBIN_DIR}/crm_attribute -p "$@"\
+}\
+' "$OCF_FUNCS" >"$OCF_FUNCS_FIXED.tmp"
+  grep -q '__pgha_lab_crm_attribute_p \$@' "$OCF_FUNCS_FIXED.tmp" &&
+    grep -q '^__pgha_lab_crm_attribute_p() {' "$OCF_FUNCS_FIXED.tmp" ||
+    die "patching $OCF_FUNCS failed (the sed did not apply)"
+  sh -n "$OCF_FUNCS_FIXED.tmp" || die "patched ocf-shellfuncs is not valid sh"
+  chmod 644 "$OCF_FUNCS_FIXED.tmp"
+  mv "$OCF_FUNCS_FIXED.tmp" "$OCF_FUNCS_FIXED"
+}
+
+make_bridges() {
+  local i br
+  for i in 0 1; do
+    br=${BRIDGES[$i]}
+    ip link add "$br" type bridge forward_delay 0 stp_state 0
+    # No IPv6 on the lab's links: no router solicitations, no MLD, nothing but the /24s.
+    sysctl -qw "net.ipv6.conf.$br.disable_ipv6=1" 2>/dev/null || true
+    ip addr add "${NETS[$i]}.1/24" dev "$br"
+    ip link set "$br" up
+  done
+}
+
+make_shared_storage() {
+  local loop
+  if [[ ! -e $SHARED_IMG ]]; then
+    truncate -s 256M "$SHARED_IMG"
+    mkfs.ext4 -q -L pgha-shared "$SHARED_IMG"   # once; `down` keeps the image
+  fi
+  loop=$(losetup --find --show "$SHARED_IMG")
+  ln -sfn "$loop" "$SHARED_LINK"   # /dev is shared by all hosts
+}
+
+copy_dir_layout() { # copy_dir_layout DST DIR...: DIRs' directories (two levels, no files), owners and modes kept
+  local dst=$1; shift
+  # One find and one tar pair instead of a stat/install per directory: forks are
+  # the main cost of `up`.
+  (cd / && find "${@#/}" -maxdepth 2 -type d -print0) |
+    tar -C / --null --no-recursion -T - -cf - | tar -C "$dst" -xpf -
+}
+
+addr_of() { echo "${NETS[$2]}.$((10 + $1))"; } # addr_of INDEX LINK -> 10.117.(LINK+1).1INDEX
+
+prepare_host() {
+  local name=$1 idx=$2 nodes=$3
+  local h=$HOSTS_DIR/$name fs=$HOSTS_DIR/$name/fs a1 a2 i
+  a1=$(addr_of "$idx" 0); a2=$(addr_of "$idx" 1)
+  mkdir -p "$fs"
+
+  # A fresh host's state: packaged directory layout (owners matter: pacemaker's
+  # daemons run as hacluster, postgres as postgres), but none of the root
+  # namespace's data (e.g. Debian's auto-created "main" PostgreSQL cluster).
+  copy_dir_layout "$fs" /var/lib/pacemaker /var/lib/corosync /var/lib/heartbeat /var/log
+  install -d -o postgres -g postgres -m 755 "$fs/var/lib/postgresql" "$fs/etc/postgresql" "$fs/var/lib/pgsql"
+  install -d -m 755 "$fs/var/lib/systemd"
+  install -d -m 1777 "$fs/tmp" "$fs/var/tmp"     # libqb IPC needs a sticky, world-writable /tmp
+  install -d -m 755 "$fs/run" "$fs/run/sshd" "$fs/run/resource-agents" "$fs/usr/local/sbin"
+  install -d -m 1777 "$fs/run/lock"
+  install -d -o postgres -g postgres -m 2775 "$fs/run/postgresql"
+  cp -a /etc/corosync "$fs/etc/corosync"          # Debian's stock config, like a new host
+
+  # sshd: root by key only, listening on this host's two addresses, own host key.
+  install -d -m 755 "$fs/etc/ssh"
+  cp -a /etc/ssh/ssh_config /etc/ssh/ssh_config.d /etc/ssh/moduli "$fs/etc/ssh/"
+  ssh-keygen -q -t ed25519 -N '' -C "root@$name" -f "$fs/etc/ssh/ssh_host_ed25519_key"
+  cat >"$fs/etc/ssh/sshd_config" <<EOF
+# pgha lab host $name (written by test/lab/lab.sh)
+ListenAddress $a1
+ListenAddress $a2
+HostKey /etc/ssh/ssh_host_ed25519_key
+PidFile /run/sshd.pid
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM yes
+PrintMotd no
+AcceptEnv LANG LC_*
+MaxStartups 50:30:100
+Subsystem sftp /usr/lib/openssh/sftp-server
+EOF
+  install -d -m 700 "$fs/root" "$fs/root/.ssh"
+  install -m 600 "$KEY.pub" "$fs/root/.ssh/authorized_keys"
+
+  {
+    echo "127.0.0.1 localhost"
+    echo "::1 localhost ip6-localhost ip6-loopback"
+    for ((i = 1; i <= nodes; i++)); do echo "$(addr_of "$i" 0) pg$i"; done
+  } >"$h/hosts"
+  echo "$name" >"$h/hostname"
+  install -m 755 "$BIN_DIR/systemctl" "$fs/usr/local/sbin/systemctl"
+
+  # Network: eth1/eth2 inside, veth peers on the bridges outside.
+  ip netns add "$name"
+  for i in 0 1; do
+    ip link add "$name-l$((i + 1))" type veth peer name "eth$((i + 1))" netns "$name"
+    sysctl -qw "net.ipv6.conf.$name-l$((i + 1)).disable_ipv6=1" 2>/dev/null || true
+    ip link set "$name-l$((i + 1))" master "${BRIDGES[$i]}" up
+    ip netns exec "$name" sysctl -qw "net.ipv6.conf.eth$((i + 1)).disable_ipv6=1" 2>/dev/null || true
+    ip -n "$name" addr add "$(addr_of "$idx" "$i")/24" dev "eth$((i + 1))"
+    ip -n "$name" link set "eth$((i + 1))" up
+  done
+  ip -n "$name" link set lo up
+}
+
+start_host() { # launch the host's PID 1 in its own mount/UTS/PID namespaces
+  local name=$1 h=$HOSTS_DIR/$1 pid init i
+  # setsid + all fds redirected: the host must outlive this script and must not hold
+  # the caller's stdout open (vitest's global setup waits for EOF on it).
+  # `ip netns exec` and setsid exec, so $! is unshare's pid; unshare forks the init.
+  # --kill-child: if unshare is killed, its child (the init) is killed too.
+  setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+    ip netns exec "$name" \
+    unshare --mount --uts --pid --fork --mount-proc --propagation private --kill-child \
+    /bin/bash "$BIN_DIR/host-init.sh" "$name" </dev/null >>"$h/init.log" 2>&1 &
+  pid=$!
+  for ((i = 0; i < 100; i++)); do
+    init=$(cat /proc/"$pid"/task/"$pid"/children 2>/dev/null || true)
+    [[ -n ${init// /} ]] && break
+    sleep 0.05
+  done
+  init=${init// /}
+  [[ -n $init ]] || die "$name: init did not start (see $h/init.log)"
+  echo "$init" >"$h/init.pid"
+}
+
+wait_for_sshd() {
+  local name=$1 idx=$2 a i
+  for a in "$(addr_of "$idx" 0)" "$(addr_of "$idx" 1)"; do
+    for ((i = 0; i < 100; i++)); do
+      timeout 1 bash -c "exec 3<>/dev/tcp/$a/22" 2>/dev/null && continue 2
+      [[ -n $(init_pid_of "$name" || true) ]] || die "$name: init exited: $(tail -n 5 "$HOSTS_DIR/$name/init.log")"
+      sleep 0.1
+    done
+    die "$name: sshd not reachable on $a:22 (see $HOSTS_DIR/$name/init.log)"
+  done
+}
+
+write_inventory() {
+  local nodes=$1 i
+  {
+    echo "all:"
+    echo "  children:"
+    echo "    pgsql:"
+    echo "      hosts:"
+    for ((i = 1; i <= nodes; i++)); do echo "        pg$i: { ansible_host: $(addr_of "$i" 0) }"; done
+    echo "  vars:"
+    echo "    ansible_user: root"
+    echo "    ansible_ssh_private_key_file: $KEY"
+    echo "    ansible_ssh_common_args: \"-o UserKnownHostsFile=$KNOWN_HOSTS\""
+  } >"$INVENTORY"
+}
+
+write_known_hosts() {
+  local nodes=$1 i
+  for ((i = 1; i <= nodes; i++)); do
+    echo "$(addr_of "$i" 0),$(addr_of "$i" 1),pg$i $(cut -d' ' -f1,2 "$HOSTS_DIR/pg$i/fs/etc/ssh/ssh_host_ed25519_key.pub")"
+  done >"$KNOWN_HOSTS"
+}
+
+cmd_up() {
+  local nodes=2 i d
+  while (($#)); do
+    case $1 in
+      --nodes) nodes=${2-}; shift 2 || die "--nodes needs a number";;
+      --nodes=*) nodes=${1#--nodes=}; shift;;
+      *) die "up: unknown argument '$1' (usage: lab.sh up [--nodes N])";;
+    esac
+  done
+  [[ $nodes =~ ^[0-9]+$ ]] && ((nodes >= 2 && nodes <= MAX_NODES)) || die "--nodes must be 2..$MAX_NODES"
+  require_root
+  check_tools
+  local t0=$SECONDS
+  cmd_down   # leftovers of an earlier (maybe killed) run
+
+  install -d -m 755 "$LAB" "$HOSTS_DIR" "$BIN_DIR"
+  [[ -f $KEY ]] || ssh-keygen -q -t ed25519 -N '' -C pgha-lab -f "$KEY"
+  # Hosts run copies: bash reads scripts as it goes, so editing the repo's copy must
+  # not change a running init.
+  install -m 755 "$SRC_DIR/host-init.sh" "$SRC_DIR/systemctl" "$BIN_DIR/"
+  make_fixed_ocf_shellfuncs
+  printf '%s\n' "${PRIVATE_DIRS[@]}" >"$LAB/private-dirs"
+  for d in "${PRIVATE_DIRS[@]}"; do
+    if [[ ! -d $d ]]; then mkdir -p "$d"; echo "$d" >>"$MOUNTPOINTS_MADE"; fi
+  done
+
+  make_bridges
+  make_shared_storage
+  for ((i = 1; i <= nodes; i++)); do prepare_host "pg$i" "$i" "$nodes"; done
+  for ((i = 1; i <= nodes; i++)); do start_host "pg$i"; done
+  for ((i = 1; i <= nodes; i++)); do wait_for_sshd "pg$i" "$i"; done
+  write_known_hosts "$nodes"
+  write_inventory "$nodes"
+  echo "$nodes" >"$LAB/nodes"
+  log "up: $nodes hosts in $((SECONDS - t0)) s; inventory $INVENTORY, shared disk $SHARED_LINK -> $(readlink "$SHARED_LINK")"
+  for ((i = 1; i <= nodes; i++)); do
+    log "  pg$i  $(addr_of "$i" 0) / $(addr_of "$i" 1)   ssh -i $KEY -o UserKnownHostsFile=$KNOWN_HOSTS root@$(addr_of "$i" 0)"
+  done
+}
+
+# ---------------------------------------------------------------- status / exec
+
+cmd_status() {
+  require_root
+  local names name pid sshd coro pcmk idx
+  names=$(host_names)
+  if [[ -z $names ]]; then echo "lab is down"; return 0; fi
+  for name in $names; do
+    idx=${name#pg}
+    if pid=$(init_pid_of "$name"); then
+      if timeout 1 bash -c "exec 3<>/dev/tcp/$(addr_of "$idx" 0)/22" 2>/dev/null; then sshd=up; else sshd=down; fi
+      coro=$(host_exec "$name" /usr/local/sbin/systemctl is-active corosync || true)
+      pcmk=$(host_exec "$name" /usr/local/sbin/systemctl is-active pacemaker || true)
+      printf '%-4s init %-7s %-15s sshd %-4s corosync %-8s pacemaker %s\n' \
+        "$name" "$pid" "$(addr_of "$idx" 0)" "$sshd" "$coro" "$pcmk"
+    else
+      printf '%-4s not running (leftovers; run lab.sh down)\n' "$name"
+    fi
+  done
+  [[ -L $SHARED_LINK ]] && echo "shared disk: $SHARED_LINK -> $(readlink "$SHARED_LINK")"
+  return 0
+}
+
+case ${1-} in
+  up) shift; cmd_up "$@";;
+  down) shift; cmd_down; log "down";;
+  status) shift; cmd_status;;
+  exec)
+    shift; require_root
+    (($# >= 2)) || die "usage: lab.sh exec pgN CMD..."
+    host_exec "$@";;
+  *) echo "usage: $0 up [--nodes N] | down | status | exec pgN CMD..." >&2; exit 2;;
+esac
