@@ -2,7 +2,12 @@
 import { mkdirSync, writeFileSync, chmodSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { apply, ApplyError } from "./apply.js";
+import { clusterStatusTable } from "./cluster-status.js";
 import { formatDiagnostic, InputError, type Diagnostic } from "./diagnostics.js";
+import { loadPlaybook } from "./playbook.js";
+import { TransportError } from "./transport.js";
 import { loadInventory } from "./inventory.js";
 import { buildModel } from "./model/build.js";
 import type { ClusterModel } from "./model/types.js";
@@ -15,17 +20,25 @@ const USAGE = `Usage: pgha <command> [options]
 Commands:
   validate   check the inventory and spec, print warnings
   render     write every node's files and cluster.crm to a directory
+  apply      build the cluster, or bring it to the spec (idempotent)
+  status     nodes, roles, replication, VIPs, fail counts, leftover move constraints
 
 Options:
   -i, --inventory FILE   Ansible inventory (YAML or INI)
   -s, --spec FILE        cluster spec (YAML)
   -o, --out DIR          output directory (render)
   -t, --templates DIR    templates that override the built-in ones
+  -p, --playbook FILE    playbook for apply (default: playbooks/build.yml)
+      --check            apply: show what would change, change nothing (exit 2 if something would)
+      --limit NODES      apply: only these nodes (comma-separated) for per-node tasks
+      --host-key POLICY  strict (default: known_hosts must hold the key) or accept-new
       --json             machine-readable output
   -v, --verbose          more detail
   -h, --help             this help
 
 Exit codes: 0 ok / no changes, 2 changes (diff, --check), 1 error.`;
+
+const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 export const EXIT = { ok: 0, error: 1, changes: 2 } as const;
 
@@ -34,6 +47,10 @@ interface Options {
   spec?: string;
   out?: string;
   templates?: string;
+  playbook?: string;
+  check: boolean;
+  limit?: string;
+  "host-key"?: string;
   json: boolean;
   verbose: boolean;
 }
@@ -51,6 +68,10 @@ function parse(argv: string[]): { command: string; opts: Options } {
         spec: { type: "string", short: "s" },
         out: { type: "string", short: "o" },
         templates: { type: "string", short: "t" },
+        playbook: { type: "string", short: "p" },
+        check: { type: "boolean", default: false },
+        limit: { type: "string" },
+        "host-key": { type: "string" },
         json: { type: "boolean", default: false },
         verbose: { type: "boolean", short: "v", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -60,7 +81,7 @@ function parse(argv: string[]): { command: string; opts: Options } {
     throw new UsageError((e as Error).message);
   }
   const { values, positionals } = parsed;
-  if (values.help) return { command: "help", opts: { json: false, verbose: false } };
+  if (values.help) return { command: "help", opts: { json: false, verbose: false, check: false } };
   const [command, ...extra] = positionals;
   if (!command) throw new UsageError("no command given");
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
@@ -142,14 +163,51 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         }
         return EXIT.ok;
       }
+      case "apply": {
+        const { model, rendered } = load(opts);
+        secrets = model.secrets;
+        printWarnings(io, model.warnings);
+        const limit = opts.limit?.split(",").map((x) => x.trim()).filter(Boolean);
+        const unknown = (limit ?? []).filter((l) => !model.nodes.some((n) => n.name === l));
+        if (unknown.length) throw new UsageError(`--limit names unknown nodes: ${unknown.join(", ")}`);
+        const hostKey = opts["host-key"];
+        if (hostKey && hostKey !== "strict" && hostKey !== "accept-new") throw new UsageError("--host-key takes strict or accept-new");
+        const playbook = loadPlaybook(opts.playbook ?? join(PROJECT_ROOT, "playbooks", "build.yml"));
+        const result = await apply(model, rendered, playbook, {
+          check: opts.check,
+          verbose: opts.verbose,
+          limit,
+          hostKeyPolicy: hostKey as "strict" | "accept-new" | undefined,
+          connectTimeoutMs: 15_000,
+          renderer: json ? "silent" : process.stdout.isTTY && !process.env.CI ? "default" : "simple",
+          log: (l) => io.err(maskSecrets(l, model.secrets)),
+        });
+        const status = opts.check ? undefined : await clusterStatusTable(model).catch(() => undefined);
+        if (json) io.out(maskSecrets(JSON.stringify({ ok: true, check: opts.check, changed: result.changed, bootstrap: result.bootstrap, tasks: result.reports, status: status?.status }, null, 2), secrets));
+        else {
+          if (status) io.out(status.text);
+          io.out(
+            result.changed === 0
+              ? `ok: nothing ${opts.check ? "would change" : "changed"} (${model.nodes.length} nodes, ${playbook.name})`
+              : `${opts.check ? "check: " : ""}${result.changed} task(s) ${opts.check ? "would change" : "changed"} (${model.nodes.length} nodes, ${playbook.name})`,
+          );
+        }
+        return opts.check && result.changed > 0 ? EXIT.changes : EXIT.ok;
+      }
+      case "status": {
+        const { model } = load(opts);
+        secrets = model.secrets;
+        const st = await clusterStatusTable(model);
+        if (json) io.out(JSON.stringify(st.status, null, 2));
+        else io.out(st.text);
+        return EXIT.ok;
+      }
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (e) {
-    const diagnostics: Diagnostic[] =
-      e instanceof InputError
-        ? e.diagnostics
-        : [{ code: e instanceof UsageError ? "usage" : "internal", severity: "error", message: (e as Error).message }];
+    const code = e instanceof UsageError ? "usage" : e instanceof ApplyError ? "apply" : e instanceof TransportError ? "transport" : "internal";
+    const diagnostics: Diagnostic[] = e instanceof InputError ? e.diagnostics : [{ code, severity: "error", message: (e as Error).message }];
     if (json) io.out(maskSecrets(JSON.stringify({ ok: false, diagnostics }, null, 2), secrets));
     else {
       for (const d of diagnostics) io.err(maskSecrets(formatDiagnostic(d), secrets));

@@ -202,7 +202,12 @@ export function crmModel(inp: CrmInputs): CrmModel {
       members.push(ids.vipReplication);
     }
     model.groups.push({ id: ids.group, members, meta: [], metaId: `${ids.group}-meta_attributes` });
-    if (v.readonly) model.primitives.push(vip(ids.vipReadonly, v.readonly));
+    if (v.readonly) {
+      // Low stickiness so the read-only VIP moves back to a healthy standby instead of staying on the primary.
+      const ro = vip(ids.vipReadonly, v.readonly);
+      ro.meta.push({ key: "resource-stickiness", value: "1" });
+      model.primitives.push(ro);
+    }
     streamingConstraints(inp, model, ids, roles, Boolean(ping), Boolean(disk));
   } else if (ping || disk) {
     const deps = [ping ? ids.pingClone : undefined, disk ? "clnDiskd" : undefined].filter((x): x is string => Boolean(x));

@@ -1,0 +1,161 @@
+// apply: connect -> gather facts (one command per host) -> decide -> run the playbook's tasks in order,
+// hosts in parallel within a task -> run notified handlers -> report. Nothing runs before every host has
+// answered and every fact is in, so bad input or an unreachable host touches nothing.
+import { Listr, PRESET_TIMESTAMP, type ListrTask } from "listr2";
+
+// listr2 types its renderers generically; pgha picks one at run time.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Task = ListrTask<unknown, any, any>;
+import { factsScript, parseFacts, type HostFacts } from "./facts.js";
+import type { ClusterModel } from "./model/types.js";
+import type { Playbook, PlaybookTask } from "./playbook.js";
+import type { RenderedCluster } from "./render.js";
+import { maskSecrets } from "./secrets.js";
+import { MODULE_IMPLS, TaskError, type HostCtx, type RunCtx, type TaskResult } from "./tasks.js";
+import { connect, type Connection, type HostKeyPolicy } from "./transport.js";
+
+export interface ApplyOptions {
+  check: boolean;
+  verbose: boolean;
+  /** Only these nodes (--limit); cluster-wide steps still see every node. */
+  limit?: string[];
+  hostKeyPolicy?: HostKeyPolicy;
+  connectTimeoutMs: number;
+  /** listr2 renderer: the live view on a terminal, plain timestamped lines otherwise. */
+  renderer: "default" | "simple" | "silent";
+  pollSeconds?: number;
+  log: (line: string) => void;
+}
+
+export interface TaskReport {
+  task: string;
+  node: string;
+  status: "ok" | "changed" | "skipped" | "failed";
+  msg?: string;
+}
+
+export interface ApplyResult {
+  changed: number;
+  reports: TaskReport[];
+  bootstrap: boolean;
+  facts: Record<string, HostFacts>;
+}
+
+export class ApplyError extends Error {
+  constructor(message: string, readonly reports: TaskReport[] = []) {
+    super(message);
+    this.name = "ApplyError";
+  }
+}
+
+/** Opens every connection first; if any host is unreachable, none is used. */
+export async function connectAll(model: ClusterModel, opts: Pick<ApplyOptions, "connectTimeoutMs" | "hostKeyPolicy">): Promise<Map<string, Connection>> {
+  const results = await Promise.allSettled(model.nodes.map((n) => connect(n, opts)));
+  const conns = new Map<string, Connection>();
+  const failures: string[] = [];
+  results.forEach((r, i) => (r.status === "fulfilled" ? conns.set(model.nodes[i]!.name, r.value) : failures.push((r.reason as Error).message)));
+  if (failures.length) {
+    conns.forEach((c) => c.close());
+    throw new ApplyError(`cannot reach every node, nothing was changed:\n  ${failures.join("\n  ")}`);
+  }
+  return conns;
+}
+
+export async function gatherFacts(model: ClusterModel, conns: Map<string, Connection>): Promise<Record<string, HostFacts>> {
+  const entries = await Promise.all(
+    model.nodes.map(async (n) => {
+      const r = await conns.get(n.name)!.exec("sh -s", { stdin: factsScript(model, model.files[n.name] ?? [], model.directories) });
+      if (r.code !== 0) throw new ApplyError(`${n.name}: gathering facts failed: ${r.stderr.trim()}`);
+      return [n.name, parseFacts(r.stdout)] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+/**
+ * Whether the cluster still has to be built. Stopping Pacemaker everywhere and clearing the CIB is only
+ * safe while no node runs a configured cluster; a cluster that is configured somewhere but not running
+ * everywhere is left for the operator (or reconfigure), never torn down by a build.
+ */
+export function decideBootstrap(model: ClusterModel, facts: Record<string, HostFacts>): boolean {
+  const running = model.nodes.filter((n) => facts[n.name]?.services.pacemaker === "active");
+  const configured = running.filter((n) => (facts[n.name]?.cib?.primitives ?? 0) > 0);
+  if (configured.length === 0) return true;
+  if (running.length === model.nodes.length) return false;
+  const stopped = model.nodes.filter((n) => !running.includes(n)).map((n) => n.name);
+  throw new ApplyError(
+    `the cluster is configured and running on ${configured.map((n) => n.name).join(", ")} but Pacemaker is stopped on ${stopped.join(", ")}; ` +
+      `start it there first (systemctl start pacemaker), pgha will not stop a live cluster to rebuild it`,
+  );
+}
+
+function targets(task: PlaybookTask, hosts: HostCtx[], limit?: string[]): HostCtx[] {
+  let t = hosts.filter((h) => task.hosts === "all" || (task.hosts === "primary") === h.node.isPrimary);
+  if (limit && !task.run_once) t = t.filter((h) => limit.includes(h.node.name));
+  return task.run_once ? t.slice(0, 1) : t;
+}
+
+export async function apply(model: ClusterModel, rendered: RenderedCluster, playbook: Playbook, opts: ApplyOptions): Promise<ApplyResult> {
+  const conns = await connectAll(model, opts);
+  try {
+    const facts = await gatherFacts(model, conns);
+    const bootstrap = decideBootstrap(model, facts);
+    const hosts: HostCtx[] = model.nodes.map((n) => ({ node: n, conn: conns.get(n.name)!, facts: facts[n.name]! }));
+    const ctx: RunCtx = {
+      model,
+      rendered,
+      hosts,
+      check: opts.check,
+      pollSeconds: opts.pollSeconds ?? 2,
+      trace: (node, line) => opts.verbose && opts.log(`${node}: ${line}`),
+    };
+    const reports: TaskReport[] = [];
+    const notified = new Set<string>();
+    const runTask = (task: PlaybookTask): Task => ({
+      title: task.name,
+      skip: () => (task.when === "bootstrap" && !bootstrap) || (task.when === "not bootstrap" && bootstrap),
+      task: (_, t) =>
+        t.newListr(
+          targets(task, hosts, opts.limit).map((h) => ({
+            title: h.node.name,
+            task: async (_c, ht) => {
+              let r: TaskResult;
+              try {
+                r = await MODULE_IMPLS[task.module as keyof typeof MODULE_IMPLS](ctx, h, task.args);
+              } catch (e) {
+                const msg = maskSecrets((e as Error).message, model.secrets);
+                reports.push({ task: task.name, node: h.node.name, status: "failed", msg });
+                throw new ApplyError(`task '${task.name}' failed on ${h.node.name}: ${msg}`, reports);
+              }
+              reports.push({ task: task.name, node: h.node.name, status: r.changed ? "changed" : "ok", msg: r.msg });
+              if (r.changed) task.notify.forEach((n) => notified.add(n));
+              ht.title = `${h.node.name}: ${r.changed ? (opts.check ? "would change" : "changed") : "ok"}${r.msg ? ` (${maskSecrets(r.msg, model.secrets)})` : ""}`;
+            },
+          })),
+          { concurrent: true, exitOnError: true },
+        ),
+    });
+    const handlers: Task = {
+      title: "handlers",
+      task: (_, t) => t.newListr(playbook.handlers.filter((h) => notified.has(h.name)).map(runTask), { concurrent: false, exitOnError: true }),
+    };
+    const list = new Listr<unknown, "default" | "simple" | "silent", "simple">([...playbook.tasks.map(runTask), handlers], {
+      concurrent: false,
+      exitOnError: true,
+      renderer: opts.renderer,
+      fallbackRenderer: "simple",
+      rendererOptions: (opts.renderer === "default" ? { collapseSubtasks: false } : { timestamp: PRESET_TIMESTAMP }) as object,
+      fallbackRendererOptions: { timestamp: PRESET_TIMESTAMP },
+    });
+    try {
+      await list.run();
+    } catch (e) {
+      if (e instanceof ApplyError || e instanceof TaskError) throw e instanceof ApplyError ? e : new ApplyError(e.message, reports);
+      throw new ApplyError(maskSecrets((e as Error).message, model.secrets), reports);
+    }
+    for (const t of playbook.tasks) if ((t.when === "bootstrap" && !bootstrap) || (t.when === "not bootstrap" && bootstrap)) reports.push({ task: t.name, node: "-", status: "skipped" });
+    return { changed: reports.filter((r) => r.status === "changed").length, reports, bootstrap, facts };
+  } finally {
+    conns.forEach((c) => c.close());
+  }
+}

@@ -1,0 +1,85 @@
+// `pgha status` and the table after apply: the cluster as Pacemaker and PostgreSQL see it, read from the
+// first node that answers.
+import type { ClusterModel } from "./model/types.js";
+import { shq } from "./shell.js";
+import { leftoverMoveConstraints, parseCrmMon, statusTable, type ClusterStatus } from "./status.js";
+import { connect, type Connection } from "./transport.js";
+
+export interface StatusReport {
+  cluster: ClusterStatus;
+  /** application_name -> sync_state, from pg_stat_replication on the primary. */
+  replication: Record<string, string>;
+  leftoverConstraints: string[];
+  warnings: string[];
+}
+
+async function firstAnswering(model: ClusterModel): Promise<{ conn: Connection; xml: string }> {
+  const errors: string[] = [];
+  for (const n of model.nodes) {
+    let conn: Connection | undefined;
+    try {
+      conn = await connect(n, { connectTimeoutMs: 10_000 });
+      const r = await conn.exec("crm_mon -1 --output-as=xml");
+      if (r.code === 0) return { conn, xml: r.stdout };
+      errors.push(`${n.name}: crm_mon: ${r.stderr.trim().split("\n")[0]}`);
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+    conn?.close();
+  }
+  throw new Error(`no node reports cluster status:\n  ${errors.join("\n  ")}`);
+}
+
+export async function readStatus(model: ClusterModel): Promise<StatusReport> {
+  const { conn, xml } = await firstAnswering(model);
+  try {
+    const cluster = parseCrmMon(xml);
+    const cib = await conn.exec("cibadmin -Q -o constraints");
+    const leftoverConstraints = cib.code === 0 ? leftoverMoveConstraints(cib.stdout) : [];
+    const replication: Record<string, string> = {};
+    const ids = model.resourceIds;
+    const primary = cluster.resources.find((r) => r.id === ids.postgresql && /^(Promoted|Master)$/.test(r.role))?.nodes[0];
+    const pnode = model.nodes.find((n) => n.name === primary);
+    if (pnode && model.topology === "streaming-replication") {
+      const pc = pnode.name === conn.node ? conn : await connect(pnode, { connectTimeoutMs: 10_000 });
+      const pg = model.postgresql;
+      const r = await pc.exec(`runuser -u ${pg.osUser} -- ${pg.bindir}/psql -X -At -F ' ' -h ${shq(pg.socketDirectory)} -p ${pg.port} -d postgres -c "SELECT application_name, state, sync_state FROM pg_stat_replication"`);
+      for (const line of r.stdout.split("\n").filter(Boolean)) {
+        const [app, state, sync] = line.split(" ");
+        replication[app!] = `${state}/${sync}`;
+      }
+      if (pc !== conn) pc.close();
+    }
+    const warnings: string[] = [];
+    for (const c of leftoverConstraints) warnings.push(`leftover move constraint ${c}: it pins or bans a resource and can stop the next failover (crm_resource --clear)`);
+    if (cluster.maintenanceMode) warnings.push("maintenance-mode is on: Pacemaker is not managing resources");
+    for (const n of cluster.nodes) {
+      if (n.standby) warnings.push(`node ${n.name} is in standby`);
+      for (const f of n.failcounts) warnings.push(`fail count ${f.count} for ${f.resource} on ${n.name} (crm_resource --cleanup)`);
+    }
+    return { cluster, replication, leftoverConstraints, warnings };
+  } finally {
+    conn.close();
+  }
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+}
+
+export async function clusterStatusTable(model: ClusterModel): Promise<{ status: StatusReport; text: string }> {
+  const status = await readStatus(model);
+  const ids = model.resourceIds;
+  const rows = statusTable(status.cluster, [ids.vipMaster, ids.vipReplication, ids.vipReadonly], `${ids.postgresql}-status`).map((r) => {
+    const rep = status.replication[r[0]!];
+    return [...r.slice(0, 3), model.postgresql.agent === "pgsql" ? r[3]! : rep ?? (r[2] === "primary" ? "primary" : "-"), ...r.slice(4)];
+  });
+  const head = ["NODE", "STATE", "ROLE", model.postgresql.agent === "pgsql" ? `${ids.postgresql}-status`.toUpperCase() : "REPLICATION", "VIPS", "FAILCOUNTS"];
+  const lines = [
+    `cluster ${model.name}: ${status.cluster.quorum ? "quorate" : "NO QUORUM"}${status.cluster.dc ? `, DC ${status.cluster.dc}` : ""}`,
+    table([head, ...rows]),
+    ...status.warnings.map((w) => `warning: ${w}`),
+  ];
+  return { status, text: lines.join("\n") };
+}

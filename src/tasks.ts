@@ -1,0 +1,317 @@
+// Task modules: the only code that changes hosts. Each reads what it needs (facts gathered up front, or a
+// quick live check where an earlier step changed the state), then acts unless in check mode, and says
+// whether it changed anything.
+import { posix } from "node:path";
+import type { HostFacts } from "./facts.js";
+import { requiredBinaries } from "./facts.js";
+import type { ClusterModel, ClusterNode } from "./model/types.js";
+import { planFile, type FileChange } from "./plan.js";
+import type { RenderedCluster } from "./render.js";
+import { maskSecrets } from "./secrets.js";
+import { shq } from "./shell.js";
+import { parseCrmMon, type ClusterStatus } from "./status.js";
+import type { Connection, ExecResult } from "./transport.js";
+import type { ModuleName } from "./playbook.js";
+
+export interface HostCtx {
+  node: ClusterNode;
+  conn: Connection;
+  facts: HostFacts;
+}
+
+export interface RunCtx {
+  model: ClusterModel;
+  rendered: RenderedCluster;
+  hosts: HostCtx[];
+  check: boolean;
+  /** Verbose sink: each remote command and its output. */
+  trace: (node: string, line: string) => void;
+  /** Seconds between polls in wait_for (tests shorten it). */
+  pollSeconds: number;
+}
+
+export interface TaskResult {
+  changed: boolean;
+  msg?: string;
+}
+
+export class TaskError extends Error {
+  constructor(readonly node: string, message: string) {
+    super(message);
+    this.name = "TaskError";
+  }
+}
+
+async function exec(ctx: RunCtx, h: HostCtx, cmd: string, stdin?: string): Promise<ExecResult> {
+  ctx.trace(h.node.name, `$ ${cmd.split("\n")[0]}${cmd.includes("\n") ? " ..." : ""}`);
+  const r = await h.conn.exec(cmd, { stdin });
+  for (const line of (r.stdout + r.stderr).split("\n").filter(Boolean)) ctx.trace(h.node.name, maskSecrets(`  ${line}`, ctx.model.secrets));
+  return r;
+}
+
+/** Runs a command that must succeed; the error names the host and carries the remote stderr, masked. */
+async function must(ctx: RunCtx, h: HostCtx, cmd: string, stdin?: string): Promise<string> {
+  const r = await exec(ctx, h, cmd, stdin);
+  if (r.code !== 0) {
+    const detail = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-5).join("\n");
+    throw new TaskError(h.node.name, maskSecrets(`exit ${r.code}: ${detail}`, ctx.model.secrets));
+  }
+  return r.stdout;
+}
+
+const asPostgres = (ctx: RunCtx, cmd: string) =>
+  `runuser -u ${ctx.model.postgresql.osUser} -- env -C / PGPASSFILE=${shq(posix.join(ctx.model.postgresql.home, ".pgpass"))} ${cmd}`;
+
+function preflight(ctx: RunCtx, h: HostCtx): TaskResult {
+  const f = h.facts;
+  const problems: string[] = [];
+  if (f.hostname !== h.node.name) problems.push(`hostname is '${f.hostname}', but the spec calls this node '${h.node.name}' (Pacemaker and corosync use uname -n)`);
+  const missing = requiredBinaries(ctx.model).filter((b) => !f.binaries[b]);
+  if (missing.length) problems.push(`missing programs: ${missing.join(", ")}`);
+  const links = ctx.model.nodes.find((n) => n.name === h.node.name)!.links;
+  ctx.model.linkInterfaces.forEach((nic, i) => {
+    if (!f.interfaces.includes(nic)) problems.push(`link ${i} interface ${nic} does not exist (has: ${f.interfaces.join(", ")})`);
+    if (!f.addresses.includes(links[i]!)) problems.push(`link ${i} address ${links[i]} is not configured on this host`);
+  });
+  if (f.dataDirectory === "initialized" && f.pgVersion !== ctx.model.postgresql.version) {
+    problems.push(`data directory ${ctx.model.postgresql.dataDirectory} holds PostgreSQL ${f.pgVersion ?? "?"}, the spec says ${ctx.model.postgresql.version}`);
+  }
+  if (problems.length) throw new TaskError(h.node.name, problems.join("; "));
+  return { changed: false };
+}
+
+async function directories(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
+  const todo = ctx.model.directories.filter((d) => {
+    const f = h.facts.directories[d.path];
+    return !f || f.owner !== d.owner || f.group !== d.group || f.mode !== d.mode;
+  });
+  if (todo.length && !ctx.check) {
+    await must(ctx, h, todo.map((d) => `install -d -o ${d.owner} -g ${d.group} -m ${d.mode} ${shq(d.path)} && chown ${d.owner}:${d.group} ${shq(d.path)} && chmod ${d.mode} ${shq(d.path)}`).join(" && "));
+  }
+  return { changed: todo.length > 0, msg: todo.map((d) => d.path).join(", ") };
+}
+
+/** Atomic replace: write a temp file beside the target, set owner and mode, keep a backup, rename. */
+export function writeFileCommand(c: FileChange): string {
+  const p = shq(c.path);
+  if (c.action === "attributes") return `chown ${c.owner}:${c.group} ${p} && chmod ${c.mode} ${p}`;
+  return [
+    `install -d ${shq(posix.dirname(c.path))}`,
+    `t=$(mktemp ${shq(`${c.path}.pgha-XXXXXX`)})`,
+    `cat > "$t"`,
+    `chown ${c.owner}:${c.group} "$t"`,
+    `chmod ${c.mode} "$t"`,
+    `if [ -f ${p} ]; then cp -p ${p} ${shq(`${c.path}.pgha-backup`)}; fi`,
+    `mv -f "$t" ${p}`,
+  ].join(" && ");
+}
+
+async function files(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
+  const changes = ctx.rendered.files.filter((f) => f.node === h.node.name).map((f) => planFile(f, h.facts)).filter((c) => c.action !== "none");
+  if (!ctx.check) for (const c of changes) await must(ctx, h, writeFileCommand(c), c.action === "attributes" ? undefined : c.content);
+  return { changed: changes.length > 0, msg: changes.map((c) => `${c.path} (${c.reasons.join(", ")})`).join("; ") };
+}
+
+async function service(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
+  const names = ([] as string[]).concat(args.name as string | string[]);
+  const want = args.state === "stopped" ? "stopped" : "started";
+  const changed: string[] = [];
+  for (const name of want === "started" ? names : [...names]) {
+    const active = (await exec(ctx, h, `systemctl is-active --quiet ${shq(name)}`)).code === 0;
+    if (active === (want === "started")) continue;
+    changed.push(name);
+    if (!ctx.check) await must(ctx, h, `systemctl ${want === "started" ? "start" : "stop"} ${shq(name)}`);
+  }
+  return { changed: changed.length > 0, msg: changed.length ? `${want}: ${changed.join(", ")}` : undefined };
+}
+
+/** Clearing the CIB with Pacemaker running on any node would let that node push the old CIB back. */
+async function cibClear(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
+  const running = [];
+  for (const other of ctx.hosts) {
+    if ((await exec(ctx, other, "systemctl is-active --quiet pacemaker")).code === 0) running.push(other.node.name);
+  }
+  if (running.length && !ctx.check) throw new TaskError(h.node.name, `refusing to clear the CIB: Pacemaker is still running on ${running.join(", ")}`);
+  const present = (await must(ctx, h, "ls -A /var/lib/pacemaker/cib 2>/dev/null || true")).trim();
+  if (present && !ctx.check) await must(ctx, h, "rm -f /var/lib/pacemaker/cib/*");
+  return { changed: present !== "" };
+}
+
+const primaryAddress = (ctx: RunCtx) => ctx.model.nodes.find((n) => n.isPrimary)!.links.at(-1)!;
+
+async function pgBootstrap(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
+  const pg = ctx.model.postgresql;
+  const d = shq(pg.dataDirectory);
+  const pgctl = (sub: string) => asPostgres(ctx, `${pg.bindir}/pg_ctl -D ${d} ${sub}`);
+  const shared = ctx.model.topology === "shared-disk";
+  const running = async () => (await exec(ctx, h, pgctl("status"))).code === 0;
+  if (args.role === "finish") {
+    const was = await running();
+    if (was && !ctx.check) await must(ctx, h, pgctl("-m fast -w -t 120 stop"));
+    if (shared && !ctx.check) await must(ctx, h, `if mountpoint -q ${shq(ctx.model.sharedDisk!.mountpoint)}; then umount ${shq(ctx.model.sharedDisk!.mountpoint)}; fi`);
+    return { changed: was, msg: was ? "stopped the bootstrap instance; Pacemaker starts it from now on" : undefined };
+  }
+  if (args.role === "standby") {
+    if (shared || h.facts.dataDirectory === "initialized") return { changed: false };
+    if (ctx.check) return { changed: true, msg: "would copy the primary with pg_basebackup" };
+    // Copy into a directory of pgha's own and rename it at the end, so an interrupted copy never
+    // leaves a half-filled data directory that a later run would refuse to touch.
+    const partial = shq(`${pg.dataDirectory}.pgha-partial`);
+    const rep = pg.replication!;
+    await must(
+      ctx,
+      h,
+      [
+        `rm -rf ${partial}`,
+        `install -d -o ${pg.osUser} -g ${pg.osGroup} -m 0700 ${partial}`,
+        asPostgres(ctx, `${pg.bindir}/pg_basebackup -h ${primaryAddress(ctx)} -p ${pg.port} -U ${rep.user} -D ${partial} -X stream -c fast -w`),
+        ...(pg.recovery === "standby.signal" ? [asPostgres(ctx, `touch ${partial}/standby.signal`)] : []),
+        `if [ -d ${d} ]; then rmdir ${d}; fi`,
+        `mv ${partial} ${d}`,
+      ].join(" && "),
+    );
+    return { changed: true, msg: `copied from ${primaryAddress(ctx)}` };
+  }
+  // The designated primary: initdb only into an empty directory, never over data.
+  let changed = false;
+  const msgs: string[] = [];
+  if (shared) {
+    const m = shq(ctx.model.sharedDisk!.mountpoint);
+    if (!ctx.check) await must(ctx, h, `install -d ${m} && if ! mountpoint -q ${m}; then mount ${shq(ctx.model.sharedDisk!.device)} ${m}; fi`);
+  }
+  const state = shared ? (await must(ctx, h, `if [ -f ${d}/PG_VERSION ]; then echo initialized; else echo empty; fi`)).trim() : h.facts.dataDirectory;
+  if (state !== "initialized") {
+    changed = true;
+    msgs.push("initdb");
+    if (!ctx.check) {
+      await must(ctx, h, `install -d -o ${pg.osUser} -g ${pg.osGroup} -m 0700 ${d} && ` + asPostgres(ctx, `${pg.bindir}/initdb -D ${d} -E UTF8 --locale=C.UTF-8 --auth-local=peer --auth-host=scram-sha-256`));
+    }
+  }
+  if (ctx.check || shared || !pg.replication) return { changed, msg: msgs.join(", ") };
+  // Standbys copy from this instance, and the replication role must exist first.
+  if (!(await running())) {
+    await must(ctx, h, pgctl(`-o ${shq(`-c config_file=${pg.configFile}`)} -l /var/log/postgresql/pgha-bootstrap.log -w -t 120 start`));
+  }
+  const role = pg.replication.user;
+  const password = ctx.model.replicationPassword ?? "";
+  const sql = [
+    `DO $pgha$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN CREATE ROLE "${role}" WITH REPLICATION LOGIN; END IF; END $pgha$;`,
+    `SET log_statement = 'none';`,
+    `ALTER ROLE "${role}" WITH REPLICATION LOGIN PASSWORD '${password.replace(/'/g, "''")}';`,
+  ].join("\n");
+  await must(ctx, h, asPostgres(ctx, `${pg.bindir}/psql -X -q -v ON_ERROR_STOP=1 -h ${shq(pg.socketDirectory)} -p ${pg.port} -d postgres -f -`), sql);
+  return { changed: true, msg: [...msgs, `replication role ${role}`].join(", ") };
+}
+
+async function pgReload(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
+  const pg = ctx.model.postgresql;
+  const up = (await exec(ctx, h, asPostgres(ctx, `${pg.bindir}/pg_ctl -D ${shq(pg.dataDirectory)} status`))).code === 0;
+  if (up && !ctx.check) await must(ctx, h, asPostgres(ctx, `${pg.bindir}/pg_ctl -D ${shq(pg.dataDirectory)} reload`));
+  return { changed: up };
+}
+
+const CRM_DIR = "/var/lib/pgha";
+
+/** Loads cluster.crm the way the operators' manual does, but only when it would change the live CIB. */
+async function crmLoad(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
+  const load = (cib: string | undefined, file: string) =>
+    // No `options sort-elements no` here: it only orders `configure show` output, and crmsh would save
+    // every active option (force included) to root's crm.conf.
+    `${cib ? `CIB_file=${cib} ` : ""}crm -F -D plain configure load update ${file}`;
+  const script = [
+    "set -e",
+    `install -d -m 0755 ${CRM_DIR}`,
+    `cat > ${CRM_DIR}/cluster.crm.new`,
+    `cibadmin -Q > ${CRM_DIR}/cib-before.xml`,
+    `cp ${CRM_DIR}/cib-before.xml ${CRM_DIR}/cib-after.xml`,
+    load(`${CRM_DIR}/cib-after.xml`, `${CRM_DIR}/cluster.crm.new`),
+    `if crm_diff --no-version -o ${CRM_DIR}/cib-before.xml -n ${CRM_DIR}/cib-after.xml > ${CRM_DIR}/cib.diff; then echo UNCHANGED; else echo CHANGED; fi`,
+  ].join("\n");
+  const out = await must(ctx, h, script, ctx.rendered.crm);
+  const changed = out.includes("CHANGED") && !out.includes("UNCHANGED");
+  if (changed && !ctx.check) await must(ctx, h, `set -e\n${load(undefined, `${CRM_DIR}/cluster.crm.new`)}\nmv ${CRM_DIR}/cluster.crm.new ${CRM_DIR}/cluster.crm`);
+  else await must(ctx, h, `mv ${CRM_DIR}/cluster.crm.new ${CRM_DIR}/cluster.crm`);
+  return { changed };
+}
+
+async function clusterStatus(ctx: RunCtx, h: HostCtx): Promise<ClusterStatus | undefined> {
+  const r = await exec(ctx, h, "crm_mon -1 --output-as=xml");
+  if (r.code !== 0) return undefined;
+  try {
+    return parseCrmMon(r.stdout);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What is still missing for `condition`, or nothing when it holds. */
+export function missingFor(condition: string, s: ClusterStatus | undefined, model: ClusterModel, replicating: string[]): string[] {
+  if (!s) return ["Pacemaker is not answering"];
+  const missing: string[] = [];
+  if (!s.quorum) missing.push("quorum");
+  const offline = model.nodes.filter((n) => !s.nodes.some((x) => x.name === n.name && x.online)).map((n) => n.name);
+  if (offline.length) missing.push(`nodes online: ${offline.join(", ")}`);
+  if (condition === "online" || missing.length) return missing;
+  const pgId = model.resourceIds.postgresql;
+  const instances = s.resources.filter((r) => r.id === pgId);
+  if (model.topology === "shared-disk") {
+    const group = s.resources.filter((r) => r.parent === model.resourceIds.group);
+    const bad = group.filter((r) => r.role !== "Started" || r.nodes.length !== 1);
+    if (!group.length || bad.length) missing.push(`group ${model.resourceIds.group} started (${bad.map((r) => `${r.id}: ${r.role || "?"}`).join(", ") || "not found"})`);
+    return missing;
+  }
+  const primaries = instances.filter((r) => /^(Promoted|Master)$/.test(r.role)).flatMap((r) => r.nodes);
+  if (primaries.length !== 1) missing.push(`one promoted ${pgId} (now: ${primaries.join(", ") || "none"})`);
+  const standbys = model.nodes.map((n) => n.name).filter((n) => !primaries.includes(n));
+  const notStandby = standbys.filter((n) => !instances.some((r) => r.nodes.includes(n) && /^(Unpromoted|Slave)$/.test(r.role)));
+  if (notStandby.length) missing.push(`standby role on ${notStandby.join(", ")}`);
+  const notStreaming = standbys.filter((n) => !replicating.includes(n));
+  if (notStreaming.length) missing.push(`streaming replication from ${notStreaming.join(", ")}`);
+  if (model.postgresql.agent === "pgsql" && primaries.length === 1) {
+    const attr = `${pgId}-status`;
+    const statusOf = (n: string) => s.nodes.find((x) => x.name === n)?.attributes[attr];
+    if (statusOf(primaries[0]!) !== "PRI") missing.push(`${attr}=PRI on ${primaries[0]}`);
+    const hs = standbys.map(statusOf);
+    if (model.postgresql.replication?.mode === "sync" ? !hs.includes("HS:sync") : hs.some((v) => !v?.startsWith("HS:"))) {
+      missing.push(`${attr}=${model.postgresql.replication?.mode === "sync" ? "HS:sync" : "HS:async"} on a standby (now: ${hs.join(", ")})`);
+    }
+  }
+  const vips = s.resources.filter((r) => r.parent === model.resourceIds.group);
+  if (primaries.length === 1 && vips.some((r) => !r.nodes.includes(primaries[0]!))) missing.push(`VIPs on ${primaries[0]}`);
+  return missing;
+}
+
+async function waitFor(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
+  if (ctx.check) return { changed: false };
+  const condition = String(args.condition);
+  const deadline = Date.now() + Number(args.timeout ?? 300) * 1000;
+  const pg = ctx.model.postgresql;
+  for (;;) {
+    const s = await clusterStatus(ctx, h);
+    let replicating: string[] = [];
+    const primary = s?.resources.find((r) => r.id === ctx.model.resourceIds.postgresql && /^(Promoted|Master)$/.test(r.role))?.nodes[0];
+    const ph = ctx.hosts.find((x) => x.node.name === primary);
+    if (condition === "replication" && ph) {
+      const r = await exec(ctx, ph, asPostgres(ctx, `${pg.bindir}/psql -X -At -h ${shq(pg.socketDirectory)} -p ${pg.port} -d postgres -c "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming'"`));
+      replicating = r.code === 0 ? r.stdout.split("\n").filter(Boolean) : [];
+    }
+    const missing = missingFor(condition, s, ctx.model, replicating);
+    if (!missing.length) return { changed: false };
+    if (Date.now() > deadline) throw new TaskError(h.node.name, `timed out after ${args.timeout}s waiting for ${condition}; still missing: ${missing.join("; ")}`);
+    await new Promise((r) => setTimeout(r, ctx.pollSeconds * 1000));
+  }
+}
+
+export type Module = (ctx: RunCtx, h: HostCtx, args: Record<string, unknown>) => Promise<TaskResult> | TaskResult;
+
+export const MODULE_IMPLS: Record<Exclude<ModuleName, "command">, Module> = {
+  preflight,
+  directories,
+  files,
+  service,
+  cib_clear: cibClear,
+  pg_bootstrap: pgBootstrap,
+  crm_load: crmLoad,
+  wait_for: waitFor,
+  pg_reload: pgReload,
+};

@@ -1,0 +1,59 @@
+// crm_mon XML captured from a lab cluster that pgha built (sr-pgsql-2node), parsed without a cluster.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { leftoverMoveConstraints, parseCrmMon, statusTable } from "../../src/status.js";
+import { missingFor } from "../../src/tasks.js";
+import { renderExample, ROOT } from "./helpers.js";
+
+const healthy = readFileSync(join(ROOT, "test/fixtures/status/pgsql-2node-healthy.xml"), "utf8");
+
+describe("crm_mon XML", () => {
+  const s = parseCrmMon(healthy);
+
+  it("reads quorum, DC, nodes and node attributes", () => {
+    expect(s.quorum).toBe(true);
+    expect(s.dc).toBe("pg1");
+    expect(s.nodes.map((n) => [n.name, n.online, n.attributes["pgsql-status"]])).toEqual([
+      ["pg1", true, "PRI"],
+      ["pg2", true, "HS:sync"],
+    ]);
+    expect(s.nodes[0]!.attributes.default_ping_set).toBe("100");
+  });
+
+  it("reads roles inside the promotable clone and group membership", () => {
+    const pgsql = s.resources.filter((r) => r.id === "pgsql");
+    expect(pgsql.map((r) => [r.role, r.nodes, r.parent])).toEqual(
+      expect.arrayContaining([
+        ["Promoted", ["pg1"], "pgsql-clone"],
+        ["Unpromoted", ["pg2"], "pgsql-clone"],
+      ]),
+    );
+    expect(s.resources.find((r) => r.id === "vip-master")).toMatchObject({ parent: "master-group", role: "Started", nodes: ["pg1"] });
+  });
+
+  it("makes one table row per node", () => {
+    expect(statusTable(s, ["vip-master", "vip-rep", "vip-slave"], "pgsql-status")).toEqual([
+      ["pg1", "online", "primary", "PRI", "vip-master,vip-rep", "-"],
+      ["pg2", "online", "standby", "HS:sync", "vip-slave", "-"],
+    ]);
+  });
+
+  it("wait_for sees a healthy pgsql cluster as done, and names what is missing otherwise", () => {
+    const { model } = renderExample("sr-pgsql-2node");
+    expect(missingFor("replication", s, model, ["pg2"])).toEqual([]);
+    expect(missingFor("replication", s, model, [])).toEqual(["streaming replication from pg2"]);
+    const degraded = healthy.replace('value="HS:sync"', 'value="HS:alone"');
+    expect(missingFor("replication", parseCrmMon(degraded), model, ["pg2"])).toEqual(["pgsql-status=HS:sync on a standby (now: HS:alone)"]);
+    expect(missingFor("online", undefined, model, [])).toEqual(["Pacemaker is not answering"]);
+  });
+
+  it("finds cli-ban and cli-prefer constraints left by crm_resource --move", () => {
+    const cib = `<cib><configuration><constraints>
+      <rsc_location id="cli-prefer-pgsql-clone" rsc="pgsql-clone" node="pg2" score="INFINITY"/>
+      <rsc_location id="location-fence-pg1" rsc="fence-pg1" node="pg1" score="-INFINITY"/>
+      <rsc_location id="cli-ban-master-group-on-pg1" rsc="master-group" node="pg1" score="-INFINITY"/>
+    </constraints></configuration></cib>`;
+    expect(leftoverMoveConstraints(cib)).toEqual(["cli-ban-master-group-on-pg1", "cli-prefer-pgsql-clone"]);
+  });
+});
