@@ -100,10 +100,10 @@ interface Loaded {
 }
 
 /** inventory + spec -> model -> rendered files. Everything before touching any host. */
-function load(opts: Options): Loaded {
+function load(opts: Options, secretsOptional = false): Loaded {
   const spec = loadSpec(need(opts, "spec", "-s/--spec"));
   const inventory = loadInventory(need(opts, "inventory", "-i/--inventory"));
-  const model = buildModel({ spec, inventory, resolveSecret: secretResolver() });
+  const model = buildModel({ spec, inventory, resolveSecret: secretResolver(), secretsOptional });
   const rendered = renderCluster(model, loadTemplates(opts.templates));
   return { model, rendered };
 }
@@ -195,7 +195,7 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         return opts.check && result.changed > 0 ? EXIT.changes : EXIT.ok;
       }
       case "status": {
-        const { model } = load(opts);
+        const { model } = load(opts, true);
         secrets = model.secrets;
         const st = await clusterStatusTable(model);
         if (json) io.out(JSON.stringify(st.status, null, 2));

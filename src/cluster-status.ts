@@ -71,11 +71,12 @@ function table(rows: string[][]): string {
 export async function clusterStatusTable(model: ClusterModel): Promise<{ status: StatusReport; text: string }> {
   const status = await readStatus(model);
   const ids = model.resourceIds;
-  const rows = statusTable(status.cluster, [ids.vipMaster, ids.vipReplication, ids.vipReadonly], `${ids.postgresql}-status`).map((r) => {
+  const rows = statusTable(status.cluster, ids.postgresql, [ids.vipMaster, ids.vipReplication, ids.vipReadonly], `${ids.postgresql}-status`).map((r) => {
     const rep = status.replication[r[0]!];
     return [...r.slice(0, 3), model.postgresql.agent === "pgsql" ? r[3]! : rep ?? (r[2] === "primary" ? "primary" : "-"), ...r.slice(4)];
   });
-  const head = ["NODE", "STATE", "ROLE", model.postgresql.agent === "pgsql" ? `${ids.postgresql}-status`.toUpperCase() : "REPLICATION", "VIPS", "FAILCOUNTS"];
+  const statusColumn = model.topology === "shared-disk" ? "-" : model.postgresql.agent === "pgsql" ? `${ids.postgresql}-status`.toUpperCase() : "REPLICATION";
+  const head = ["NODE", "STATE", "ROLE", statusColumn, "VIPS", "FAILCOUNTS"];
   const lines = [
     `cluster ${model.name}: ${status.cluster.quorum ? "quorate" : "NO QUORUM"}${status.cluster.dc ? `, DC ${status.cluster.dc}` : ""}`,
     table([head, ...rows]),

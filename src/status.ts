@@ -104,11 +104,15 @@ export function leftoverMoveConstraints(cibXml: string): string[] {
   return ids.sort();
 }
 
-/** Where each resource runs and in which role, as one line per node for a terminal. */
-export function statusTable(s: ClusterStatus, vipIds: string[], statusAttr: string): string[][] {
+/**
+ * One line per node for a terminal: where PostgreSQL is primary (promoted, or simply started when it is
+ * not a clone, as on a shared disk), where it is a standby, and which VIPs the node holds.
+ */
+export function statusTable(s: ClusterStatus, pgId: string, vipIds: string[], statusAttr: string): string[][] {
   return s.nodes.map((n) => {
-    const promoted = s.resources.some((r) => r.nodes.includes(n.name) && /^(Promoted|Master)$/.test(r.role));
-    const unpromoted = s.resources.some((r) => r.nodes.includes(n.name) && /^(Unpromoted|Slave)$/.test(r.role));
+    const pg = s.resources.filter((r) => r.id === pgId && r.nodes.includes(n.name));
+    const promoted = pg.some((r) => /^(Promoted|Master|Started)$/.test(r.role));
+    const unpromoted = pg.some((r) => /^(Unpromoted|Slave)$/.test(r.role));
     const vips = s.resources.filter((r) => vipIds.includes(r.id) && r.nodes.includes(n.name)).map((r) => r.id);
     const state = !n.online ? "OFFLINE" : n.standby ? "standby" : n.maintenance ? "maintenance" : "online";
     return [n.name, state, promoted ? "primary" : unpromoted ? "standby" : "-", n.attributes[statusAttr] ?? "-", vips.join(",") || "-", n.failcounts.map((f) => `${f.resource}=${f.count}`).join(",") || "-"];

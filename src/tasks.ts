@@ -190,7 +190,8 @@ async function pgBootstrap(ctx: RunCtx, h: HostCtx, args: Record<string, unknown
   if (ctx.check || shared || !pg.replication) return { changed, msg: msgs.join(", ") };
   // Standbys copy from this instance, and the replication role must exist first.
   if (!(await running())) {
-    await must(ctx, h, pgctl(`-o ${shq(`-c config_file=${pg.configFile}`)} -l /var/log/postgresql/pgha-bootstrap.log -w -t 120 start`));
+    // No synchronous standby exists yet: with synchronous_standby_names set, creating the role would wait forever.
+    await must(ctx, h, pgctl(`-o ${shq(`-c config_file=${pg.configFile} -c synchronous_standby_names=`)} -l /var/log/postgresql/pgha-bootstrap.log -w -t 120 start`));
   }
   const role = pg.replication.user;
   const password = ctx.model.replicationPassword ?? "";

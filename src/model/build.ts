@@ -18,6 +18,8 @@ export interface BuildInput {
   spec: LoadedSpec;
   inventory: Inventory;
   resolveSecret: SecretResolver;
+  /** For read-only commands (status): a missing secret is not an error, and files that hold one are left out. */
+  secretsOptional?: boolean;
 }
 
 /** The pgsql agent appends these to postgresql.conf; pgha keeps and ignores them. */
@@ -34,7 +36,7 @@ class Checker {
   }
 }
 
-export function buildModel({ spec: loaded, inventory, resolveSecret }: BuildInput): ClusterModel {
+export function buildModel({ spec: loaded, inventory, resolveSecret, secretsOptional = false }: BuildInput): ClusterModel {
   const spec = loaded.spec;
   const c = new Checker(loaded.source);
   const nodes = checkNodes(spec, inventory, c);
@@ -45,13 +47,14 @@ export function buildModel({ spec: loaded, inventory, resolveSecret }: BuildInpu
   checkPacemaker(spec, nodes, c);
 
   const secrets: string[] = [];
-  const secret = (src: SecretSource, path: PathSegments): string => {
+  const secret = (src: SecretSource, path: PathSegments): string | undefined => {
     if (typeof src === "string") {
       c.warn(path, "model-secret-inline", "secret written inline in the spec; prefer {env: NAME} or {file: PATH}");
       secrets.push(src);
       return src;
     }
     const r = resolveSecret(src);
+    if ("error" in r && secretsOptional) return undefined;
     if ("error" in r) {
       c.error(path, "model-secret-missing", r.error, "env" in src ? `environment variable ${src.env} to be set and non-empty` : `a readable file ${src.file}`);
       return "";
@@ -66,7 +69,7 @@ export function buildModel({ spec: loaded, inventory, resolveSecret }: BuildInpu
   for (const [node, dev] of Object.entries(spec.pacemaker?.stonith?.devices ?? {})) {
     fenceSecrets[node] = Object.entries(dev.secret_params ?? {}).map(([key, s]) => ({
       key,
-      value: secret(s, ["pacemaker", "stonith", "devices", node, "secret_params", key]),
+      value: secret(s, ["pacemaker", "stonith", "devices", node, "secret_params", key]) ?? "",
     }));
   }
 

@@ -33,7 +33,7 @@ describe("crm_mon XML", () => {
   });
 
   it("makes one table row per node", () => {
-    expect(statusTable(s, ["vip-master", "vip-rep", "vip-slave"], "pgsql-status")).toEqual([
+    expect(statusTable(s, "pgsql", ["vip-master", "vip-rep", "vip-slave"], "pgsql-status")).toEqual([
       ["pg1", "online", "primary", "PRI", "vip-master,vip-rep", "-"],
       ["pg2", "online", "standby", "HS:sync", "vip-slave", "-"],
     ]);

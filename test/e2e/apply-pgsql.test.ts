@@ -1,0 +1,71 @@
+// Issue 4 on the lab: pgha apply builds the Linux-HA Japan style 2-node cluster (pgsql agent, sync),
+// a second run changes nothing, a write through vip-master reaches the standby, and killing the
+// primary's postmaster makes Pacemaker promote the standby and move the VIPs.
+import { beforeAll, describe, expect, it } from "vitest";
+import { labSh } from "./lab-helpers.js";
+import { exampleArgs, onHost, PASSWORD, pgha, psqlOn, until, type PghaRun } from "./pgha-helpers.js";
+
+const ARGS = exampleArgs("sr-pgsql-2node");
+const epoch = () => onHost("pg1", "cibadmin -Q | head -1").match(/ epoch="(\d+)"/)![1];
+const postmasterStart = (h: string) => psqlOn(h, "SELECT pg_postmaster_start_time()");
+const pacemakerdPid = (h: string) => onHost(h, "pidof pacemakerd").trim();
+
+describe("sr-pgsql-2node: build, idempotency, failover", () => {
+  let first: PghaRun;
+
+  beforeAll(async () => {
+    labSh(["up", "--nodes", "2"]);
+    first = await pgha(["apply", "-v", ...ARGS]);
+  });
+
+  it("builds the cluster: PRI and HS:sync, VIPs on the primary", () => {
+    expect(first.code, first.output).toBe(0);
+    expect(first.stdout).toMatch(/task\(s\) changed/);
+    expect(first.stdout).toMatch(/^pg1\s+online\s+primary\s+PRI\s+.*vip-master/m);
+    expect(first.stdout).toMatch(/^pg2\s+online\s+standby\s+HS:sync/m);
+    const mon = onHost("pg1", "crm_mon -1 -A");
+    expect(mon).toMatch(/pgsql-status\s*:\s*PRI/);
+    expect(mon).toMatch(/pgsql-status\s*:\s*HS:sync/);
+  });
+
+  it("never prints the replication password, even with -v", () => {
+    expect(first.output).not.toContain(PASSWORD);
+    expect(first.output).not.toContain("S3cret");
+  });
+
+  it("a write through vip-master is readable on the standby", async () => {
+    psqlOn("pg1", "CREATE ROLE app LOGIN PASSWORD 'app-pw'; CREATE TABLE e2e(v text); GRANT ALL ON e2e TO app;");
+    onHost("pg2", `cd / && PGPASSWORD=app-pw psql -X -h 10.117.1.100 -U app -d postgres -c "INSERT INTO e2e VALUES ('via-vip')"`);
+    await until("the row on the standby", () => psqlOn("pg2", "SELECT v FROM e2e") === "via-vip", 30_000, 1000);
+    expect(psqlOn("pg2", "SELECT pg_is_in_recovery()")).toBe("t");
+  });
+
+  it("a second apply changes nothing: no restart, CIB epoch unchanged", async () => {
+    const before = { epoch: epoch(), pm1: postmasterStart("pg1"), pm2: postmasterStart("pg2"), pcmk1: pacemakerdPid("pg1"), pcmk2: pacemakerdPid("pg2") };
+    const again = await pgha(["apply", ...ARGS]);
+    expect(again.code, again.output).toBe(0);
+    expect(again.stdout).toMatch(/ok: nothing changed/);
+    expect({ epoch: epoch(), pm1: postmasterStart("pg1"), pm2: postmasterStart("pg2"), pcmk1: pacemakerdPid("pg1"), pcmk2: pacemakerdPid("pg2") }).toEqual(before);
+  });
+
+  it("apply --check on the built cluster reports nothing to do and exits 0", async () => {
+    const check = await pgha(["apply", "--check", ...ARGS]);
+    expect(check.code, check.output).toBe(0);
+    expect(check.stdout).toMatch(/nothing would change/);
+  });
+
+  it("killing the primary's postmaster promotes the standby and moves the VIPs", async () => {
+    onHost("pg1", "kill -9 $(head -1 /var/lib/postgresql/15/pgha/postmaster.pid)");
+    const mon = await until(
+      "pg2 promoted with the VIPs",
+      () => {
+        const m = onHost("pg2", "crm_mon -1 -A");
+        return /Promoted: \[ pg2 \]/.test(m) && /vip-master\s+\(ocf:heartbeat:IPaddr2\):\s+Started pg2/.test(m) && m;
+      },
+      180_000,
+    );
+    expect(mon).toMatch(/vip-rep\s+\(ocf:heartbeat:IPaddr2\):\s+Started pg2/);
+    expect(psqlOn("pg2", "SELECT pg_is_in_recovery()")).toBe("f");
+    expect(psqlOn("pg2", "SELECT v FROM e2e")).toBe("via-vip");
+  });
+});

@@ -1,0 +1,69 @@
+// Running the real pgha executable against the lab, and reading lab hosts directly (lab.sh exec).
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { labSh, type ShResult } from "./lab-helpers.js";
+
+export const PASSWORD = "e2e-Repl:S3cret'pw";
+export const ENV = { ...process.env, PGHA_REPL_PASSWORD: PASSWORD, CI: "true" };
+
+export interface PghaRun extends ShResult {
+  output: string;
+}
+
+/** Runs bin/pgha.js; `onLine` sees each output line as it arrives (to act in the middle of a run). */
+export function pgha(args: string[], opts: { env?: NodeJS.ProcessEnv; onLine?: (line: string) => void; timeoutMs?: number } = {}): Promise<PghaRun> {
+  return new Promise((resolve) => {
+    const child = spawn("node", ["bin/pgha.js", ...args], { env: opts.env ?? ENV, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 600_000);
+    const feed = (chunk: Buffer, sink: "out" | "err") => {
+      const s = chunk.toString();
+      if (sink === "out") stdout += s;
+      else stderr += s;
+      if (opts.onLine) for (const l of s.split("\n")) if (l) opts.onLine(l);
+    };
+    child.stdout.on("data", (c: Buffer) => feed(c, "out"));
+    child.stderr.on("data", (c: Buffer) => feed(c, "err"));
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr, output: stdout + stderr });
+    });
+  });
+}
+
+export const exampleArgs = (example: string, inventory = `inventories/${example}/hosts.yml`) => ["-i", inventory, "-s", `inventories/${example}/cluster.yml`];
+
+/** Runs CMD inside a lab host (as root) and returns stdout; throws on failure. */
+export function onHost(host: string, cmd: string): string {
+  return labSh(["exec", host, "sh", "-c", cmd]).stdout;
+}
+
+export function psqlOn(host: string, sql: string): string {
+  return onHost(host, `cd / && runuser -u postgres -- psql -X -At -v ON_ERROR_STOP=1 -c ${JSON.stringify(sql)}`).trim();
+}
+
+export async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs: number, stepMs = 3000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+/** A copy of an example's inventory with one host's address replaced (e.g. by one nobody answers on). */
+export function inventoryWith(example: string, host: string, address: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "pgha-e2e-inv-"));
+  const text = readFileSync(`inventories/${example}/hosts.yml`, "utf8").replace(new RegExp(`(${host}: \\{ ansible_host: )[0-9.]+`), `$1${address}`);
+  writeFileSync(join(dir, "hosts.yml"), text);
+  return join(dir, "hosts.yml");
+}
