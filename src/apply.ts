@@ -121,7 +121,7 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, play
             task: async (_c, ht) => {
               let r: TaskResult;
               try {
-                r = await MODULE_IMPLS[task.module as keyof typeof MODULE_IMPLS](ctx, h, task.args);
+                r = await MODULE_IMPLS[task.module](ctx, h, task.args);
               } catch (e) {
                 const msg = maskSecrets((e as Error).message, model.secrets);
                 reports.push({ task: task.name, node: h.node.name, status: "failed", msg });

@@ -112,17 +112,35 @@ async function files(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
   return { changed: changes.length > 0, msg: changes.map((c) => `${c.path} (${c.reasons.join(", ")})`).join("; ") };
 }
 
+/** state: started | stopped | restarted (always acts). Several names act in the order given. */
 async function service(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
   const names = ([] as string[]).concat(args.name as string | string[]);
-  const want = args.state === "stopped" ? "stopped" : "started";
+  const want = String(args.state ?? "started");
+  if (!["started", "stopped", "restarted"].includes(want)) throw new TaskError(h.node.name, `service: unknown state '${want}' (started, stopped or restarted)`);
   const changed: string[] = [];
-  for (const name of want === "started" ? names : [...names]) {
+  for (const name of names) {
     const active = (await exec(ctx, h, `systemctl is-active --quiet ${shq(name)}`)).code === 0;
-    if (active === (want === "started")) continue;
+    if (want !== "restarted" && active === (want === "started")) continue;
     changed.push(name);
-    if (!ctx.check) await must(ctx, h, `systemctl ${want === "started" ? "start" : "stop"} ${shq(name)}`);
+    const verb = want === "started" ? "start" : want === "stopped" ? "stop" : "restart";
+    if (!ctx.check) await must(ctx, h, `systemctl ${verb} ${shq(name)}`);
   }
   return { changed: changed.length > 0, msg: changed.length ? `${want}: ${changed.join(", ")}` : undefined };
+}
+
+/**
+ * A raw command, for what no module covers. `creates`: skip when that path exists (so the command runs
+ * once); `changed_when: false` for read-only commands. In check mode nothing runs.
+ */
+async function command(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
+  if (typeof args.cmd !== "string" || !args.cmd) throw new TaskError(h.node.name, "command: args.cmd is required");
+  if (typeof args.creates === "string" && (await exec(ctx, h, `test -e ${shq(args.creates)}`)).code === 0) {
+    return { changed: false, msg: `${args.creates} exists` };
+  }
+  const changed = args.changed_when !== false;
+  if (ctx.check) return { changed, msg: changed ? `would run: ${args.cmd}` : undefined };
+  await must(ctx, h, args.cmd);
+  return { changed };
 }
 
 /** Clearing the CIB with Pacemaker running on any node would let that node push the old CIB back. */
@@ -305,8 +323,9 @@ async function waitFor(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): 
 
 export type Module = (ctx: RunCtx, h: HostCtx, args: Record<string, unknown>) => Promise<TaskResult> | TaskResult;
 
-export const MODULE_IMPLS: Record<Exclude<ModuleName, "command">, Module> = {
+export const MODULE_IMPLS: Record<ModuleName, Module> = {
   preflight,
+  command,
   directories,
   files,
   service,

@@ -28,9 +28,14 @@ describe("sr-pgsql-2node: build, idempotency, failover", () => {
     expect(mon).toMatch(/pgsql-status\s*:\s*HS:sync/);
   });
 
-  it("never prints the replication password, even with -v", () => {
+  it("never prints or logs the replication password, even with -v", () => {
     expect(first.output).not.toContain(PASSWORD);
     expect(first.output).not.toContain("S3cret");
+    for (const h of ["pg1", "pg2"]) {
+      // logs on the hosts (PostgreSQL's, the bootstrap log, Pacemaker's) and pgha's own files
+      expect(onHost(h, "grep -rl 'S3cret' /var/log /var/lib/pgha /etc/postgresql /var/lib/postgresql/15/pgha/log 2>/dev/null || true").trim()).toBe("");
+      expect(onHost(h, "stat -c '%U %a' /var/lib/postgresql/.pgpass").trim()).toBe("postgres 600");
+    }
   });
 
   it("a write through vip-master is readable on the standby", async () => {

@@ -33,7 +33,11 @@ function disconnectAll(): void {
   if (ssh) for (const h of HOSTS) ssh[h].dispose();
 }
 
-beforeAll(connectAll);
+// Other test files reshape the lab (2 nodes, clusters built), so start from a fresh 3-node lab.
+beforeAll(async () => {
+  labSh(["up", "--nodes", "3"]);
+  await connectAll();
+});
 afterAll(disconnectAll);
 
 describe("hosts", () => {

@@ -8,6 +8,7 @@ import { loadTemplates, renderCluster, type RenderedCluster } from "../../src/re
 import { secretResolver } from "../../src/secrets.js";
 import { loadSpec } from "../../src/spec.js";
 import { connect, type Connection } from "../../src/transport.js";
+import { labSh } from "./lab-helpers.js";
 
 const env = { PGHA_REPL_PASSWORD: "e2e-render-secret" };
 
@@ -26,6 +27,7 @@ describe.each(["sr-pgsql-2node", "paf-3node"])("%s on the lab", (example) => {
   const conns = new Map<string, Connection>();
 
   beforeAll(async () => {
+    labSh(["up", "--nodes", "3"]);
     for (const n of model.nodes) conns.set(n.name, await connect(n, { connectTimeoutMs: 10_000 }));
   });
   afterAll(() => conns.forEach((c) => c.close()));

@@ -232,10 +232,10 @@ make_bridges() {
 
 make_shared_storage() {
   local loop
-  if [[ ! -e $SHARED_IMG ]]; then
-    truncate -s 256M "$SHARED_IMG"
-    mkfs.ext4 -q -L pgha-shared "$SHARED_IMG"   # once; `down` keeps the image
-  fi
+  # A fresh, empty disk on every `up`: like the hosts, the shared disk must not remember an earlier run.
+  rm -f "$SHARED_IMG"
+  truncate -s 256M "$SHARED_IMG"
+  mkfs.ext4 -q -L pgha-shared "$SHARED_IMG"
   loop=$(losetup --find --show "$SHARED_IMG")
   ln -sfn "$loop" "$SHARED_LINK"   # /dev is shared by all hosts
 }
