@@ -12,6 +12,7 @@ import { shq } from "./shell.js";
 import { parseCrmMon, type ClusterStatus } from "./status.js";
 import type { Connection, ExecResult } from "./transport.js";
 import type { ModuleName } from "./playbook.js";
+import { desiredCibScript, PGHA_DIR } from "./cib-script.js";
 
 export interface HostCtx {
   node: ClusterNode;
@@ -229,27 +230,16 @@ async function pgReload(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
   return { changed: up };
 }
 
-const CRM_DIR = "/var/lib/pgha";
-
-/** Loads cluster.crm the way the operators' manual does, but only when it would change the live CIB. */
+/**
+ * Brings the live CIB to cluster.crm as a patch (the pcs way), and only when it differs: an unchanged
+ * configuration never touches the CIB, and elements the spec dropped are removed.
+ */
 async function crmLoad(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
-  const load = (cib: string | undefined, file: string) =>
-    // No `options sort-elements no` here: it only orders `configure show` output, and crmsh would save
-    // every active option (force included) to root's crm.conf.
-    `${cib ? `CIB_file=${cib} ` : ""}crm -F -D plain configure load update ${file}`;
-  const script = [
-    "set -e",
-    `install -d -m 0755 ${CRM_DIR}`,
-    `cat > ${CRM_DIR}/cluster.crm.new`,
-    `cibadmin -Q > ${CRM_DIR}/cib-before.xml`,
-    `cp ${CRM_DIR}/cib-before.xml ${CRM_DIR}/cib-after.xml`,
-    load(`${CRM_DIR}/cib-after.xml`, `${CRM_DIR}/cluster.crm.new`),
-    `if crm_diff --no-version -o ${CRM_DIR}/cib-before.xml -n ${CRM_DIR}/cib-after.xml > ${CRM_DIR}/cib.diff; then echo UNCHANGED; else echo CHANGED; fi`,
-  ].join("\n");
-  const out = await must(ctx, h, script, ctx.rendered.crm);
-  const changed = out.includes("CHANGED") && !out.includes("UNCHANGED");
-  if (changed && !ctx.check) await must(ctx, h, `set -e\n${load(undefined, `${CRM_DIR}/cluster.crm.new`)}\nmv ${CRM_DIR}/cluster.crm.new ${CRM_DIR}/cluster.crm`);
-  else await must(ctx, h, `mv ${CRM_DIR}/cluster.crm.new ${CRM_DIR}/cluster.crm`);
+  const out = await must(ctx, h, desiredCibScript(), ctx.rendered.crm);
+  const changed = /^CHANGED$/m.test(out);
+  const d = PGHA_DIR;
+  if (changed && !ctx.check) await must(ctx, h, `cibadmin --patch --xml-file ${d}/cib.patch && mv ${d}/cluster.crm.new ${d}/cluster.crm`);
+  else if (!ctx.check) await must(ctx, h, `mv ${d}/cluster.crm.new ${d}/cluster.crm`);
   return { changed };
 }
 

@@ -101,7 +101,7 @@ export function buildModel({ spec: loaded, inventory, resolveSecret, secretsOpti
 
 function directories(pg: ReturnType<typeof postgresFacts>): ManagedDirectory[] {
   const own = (path: string, mode: string): ManagedDirectory => ({ path, owner: pg.osUser, group: pg.osGroup, mode });
-  const dirs = [own(pg.configDirectory, "0755"), own(pg.socketDirectory, "2775"), { path: "/var/log/postgresql", owner: "root", group: pg.osGroup, mode: "1775" }, { path: "/var/lib/pgha", owner: "root", group: "root", mode: "0755" }];
+  const dirs = [own(pg.configDirectory, "0755"), own(pg.socketDirectory, "2775"), { path: "/var/log/postgresql", owner: "root", group: pg.osGroup, mode: "1775" }, { path: "/var/lib/pgha", owner: "root", group: "root", mode: "0700" }];
   if (pg.tmpdir) dirs.push(own(pg.tmpdir, "0700"));
   if (pg.archiveDirectory) dirs.push(own(pg.archiveDirectory, "0700"));
   return dirs;
