@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { apply, ApplyError } from "./apply.js";
+import { diffCluster, formatDiff } from "./diff.js";
 import { clusterStatusTable } from "./cluster-status.js";
 import { formatDiagnostic, InputError, type Diagnostic } from "./diagnostics.js";
 import { loadPlaybook } from "./playbook.js";
@@ -21,6 +22,7 @@ Commands:
   validate   check the inventory and spec, print warnings
   render     write every node's files and cluster.crm to a directory
   apply      build the cluster, or bring it to the spec (idempotent)
+  diff       desired against actual: every managed file, the live CIB, runtime leftovers (exit 2 if any)
   status     nodes, roles, replication, VIPs, fail counts, leftover move constraints
 
 Options:
@@ -30,6 +32,7 @@ Options:
   -t, --templates DIR    templates that override the built-in ones
   -p, --playbook FILE    playbook for apply (default: playbooks/build.yml)
       --check            apply: show what would change, change nothing (exit 2 if something would)
+      --diff             apply: print the differences first (as pgha diff does)
       --limit NODES      apply: only these nodes (comma-separated) for per-node tasks
       --host-key POLICY  strict (default: known_hosts must hold the key) or accept-new
       --json             machine-readable output
@@ -49,6 +52,7 @@ interface Options {
   templates?: string;
   playbook?: string;
   check: boolean;
+  diff: boolean;
   limit?: string;
   "host-key"?: string;
   json: boolean;
@@ -70,6 +74,7 @@ function parse(argv: string[]): { command: string; opts: Options } {
         templates: { type: "string", short: "t" },
         playbook: { type: "string", short: "p" },
         check: { type: "boolean", default: false },
+        diff: { type: "boolean", default: false },
         limit: { type: "string" },
         "host-key": { type: "string" },
         json: { type: "boolean", default: false },
@@ -81,7 +86,7 @@ function parse(argv: string[]): { command: string; opts: Options } {
     throw new UsageError((e as Error).message);
   }
   const { values, positionals } = parsed;
-  if (values.help) return { command: "help", opts: { json: false, verbose: false, check: false } };
+  if (values.help) return { command: "help", opts: { json: false, verbose: false, check: false, diff: false } };
   const [command, ...extra] = positionals;
   if (!command) throw new UsageError("no command given");
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
@@ -173,6 +178,7 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         const hostKey = opts["host-key"];
         if (hostKey && hostKey !== "strict" && hostKey !== "accept-new") throw new UsageError("--host-key takes strict or accept-new");
         const playbook = loadPlaybook(opts.playbook ?? join(PROJECT_ROOT, "playbooks", "build.yml"));
+        if (opts.diff && !json) for (const l of formatDiff(await diffCluster(model, rendered, { connectTimeoutMs: 15_000, hostKeyPolicy: hostKey as "strict" | "accept-new" | undefined }), opts.verbose)) io.out(l);
         const result = await apply(model, rendered, playbook, {
           check: opts.check,
           verbose: opts.verbose,
@@ -193,6 +199,15 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
           );
         }
         return opts.check && result.changed > 0 ? EXIT.changes : EXIT.ok;
+      }
+      case "diff": {
+        const { model, rendered } = load(opts);
+        secrets = model.secrets;
+        printWarnings(io, model.warnings);
+        const result = await diffCluster(model, rendered, { connectTimeoutMs: 15_000 });
+        if (json) io.out(maskSecrets(JSON.stringify({ ok: true, ...result }, null, 2), secrets));
+        else for (const l of formatDiff(result, opts.verbose)) io.out(l);
+        return result.differences > 0 ? EXIT.changes : EXIT.ok;
       }
       case "status": {
         const { model } = load(opts, true);

@@ -25,6 +25,10 @@ export interface HostFacts {
   pgVersion?: number;
   /** Directories by path: undefined when missing. */
   directories: Record<string, { owner: string; group: string; mode: string } | undefined>;
+  /** Whether a postmaster runs on this data directory. */
+  postgresRunning: boolean;
+  /** The pgsql agent's PGSQL.lock exists (left by a primary that did not stop cleanly). */
+  pgsqlLock: boolean;
   /** With Pacemaker running: how many primitives the live CIB holds, and its epoch. */
   cib?: { primitives: number; epoch: string };
 }
@@ -50,6 +54,8 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
     `ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print "NIC\\t" $2}'`,
     `ip -o -4 addr show | awk '{sub(/\\/.*/, "", $4); print "ADDR\\t" $4}'`,
     `d=${shq(pg.dataDirectory)}`,
+    'if [ -f "$d/postmaster.pid" ] && kill -0 "$(head -1 "$d/postmaster.pid")" 2>/dev/null; then echo "PGRUNNING"; fi',
+    ...(pg.tmpdir ? [`if [ -e ${shq(`${pg.tmpdir}/PGSQL.lock`)} ]; then echo "PGSQLLOCK"; fi`] : []),
     'if [ ! -d "$d" ]; then echo "DATADIR\tmissing"; elif [ -z "$(ls -A "$d" 2>/dev/null)" ]; then echo "DATADIR\tempty"; else echo "DATADIR\tinitialized\t$(cat "$d/PG_VERSION" 2>/dev/null)"; fi',
     // The CIB's epoch tells whether a run touched it; primitives tell whether the cluster is configured.
     `if systemctl is-active --quiet pacemaker 2>/dev/null && cib=$(cibadmin -Q 2>/dev/null); then echo "CIB\t$(printf '%s' "$cib" | grep -c '<primitive ')\t$(printf '%s' "$cib" | sed -n '1s/.* epoch="\\([0-9]*\\)".*/\\1/p')"; fi`,
@@ -70,7 +76,7 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
 }
 
 export function parseFacts(output: string): HostFacts {
-  const facts: HostFacts = { hostname: "", files: {}, services: {}, binaries: {}, interfaces: [], addresses: [], dataDirectory: "missing", directories: {} };
+  const facts: HostFacts = { hostname: "", files: {}, services: {}, binaries: {}, interfaces: [], addresses: [], dataDirectory: "missing", directories: {}, postgresRunning: false, pgsqlLock: false };
   for (const raw of output.split("\n")) {
     const [kind, ...f] = raw.split("\t");
     switch (kind) {
@@ -95,6 +101,12 @@ export function parseFacts(output: string): HostFacts {
         break;
       case "FILE":
         facts.files[f[0]!] = f[1] === "-" ? { exists: false, agentLines: [] } : { exists: true, sha256: f[1], owner: f[2], group: f[3], mode: f[4], agentLines: facts.files[f[0]!]?.agentLines ?? [] };
+        break;
+      case "PGRUNNING":
+        facts.postgresRunning = true;
+        break;
+      case "PGSQLLOCK":
+        facts.pgsqlLock = true;
         break;
       case "DIR":
         facts.directories[f[0]!] = f[1] === "-" ? undefined : { owner: f[1]!, group: f[2]!, mode: f[3]! };

@@ -107,8 +107,14 @@ export function writeFileCommand(c: FileChange): string {
   ].join(" && ");
 }
 
-async function files(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
-  const changes = ctx.rendered.files.filter((f) => f.node === h.node.name).map((f) => planFile(f, h.facts)).filter((c) => c.action !== "none");
+/** args.match / args.exclude: regular expressions on the path, to split files between tasks (and handlers). */
+async function files(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
+  const match = typeof args.match === "string" ? new RegExp(args.match) : undefined;
+  const exclude = typeof args.exclude === "string" ? new RegExp(args.exclude) : undefined;
+  const changes = ctx.rendered.files
+    .filter((f) => f.node === h.node.name && (!match || match.test(f.path)) && !exclude?.test(f.path))
+    .map((f) => planFile(f, h.facts))
+    .filter((c) => c.action !== "none");
   if (!ctx.check) for (const c of changes) await must(ctx, h, writeFileCommand(c), c.action === "attributes" ? undefined : c.content);
   return { changed: changes.length > 0, msg: changes.map((c) => `${c.path} (${c.reasons.join(", ")})`).join("; ") };
 }

@@ -125,7 +125,7 @@ export async function connect(node: ClusterNode, opts: TransportOptions): Promis
       // sudo -n never prompts: a missing NOPASSWD rule fails fast instead of hanging the run.
       const cmd = become ? `sudo -n ${c.becomeUser ? `-u ${c.becomeUser} ` : ""}-- sh -c ${shq(command)}` : command;
       try {
-        const r = await ssh.execCommand(cmd, { stdin: execOpts.stdin });
+        const r = await ssh.execCommand(cmd, { stdin: execOpts.stdin, noTrim: true });
         return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
       } catch (e) {
         throw new TransportError(node.name, `connection lost: ${(e as Error).message}`);

@@ -1,0 +1,137 @@
+// diff: desired against actual, for every managed file on every node and for the live CIB, plus the
+// runtime leftovers that bite later (move constraints, fail counts, maintenance, standby, PGSQL.lock).
+// Reads only: the desired CIB is built in a scratch file on one node, never in the cluster.
+import { createTwoFilesPatch } from "diff";
+import { connectAll, gatherFacts } from "./apply.js";
+import { flattenCib, isMoveConstraint, summarize } from "./cib-diff.js";
+import { desiredCibScript, PGHA_DIR } from "./cib-script.js";
+import type { HostFacts } from "./facts.js";
+import type { ClusterModel } from "./model/types.js";
+import { planFile, type FileAction } from "./plan.js";
+import type { RenderedCluster } from "./render.js";
+import { maskSecrets } from "./secrets.js";
+import { shq } from "./shell.js";
+import { parseCrmMon } from "./status.js";
+import type { Connection, HostKeyPolicy } from "./transport.js";
+
+export interface FileDrift {
+  node: string;
+  path: string;
+  action: Exclude<FileAction, "none">;
+  reasons: string[];
+  /** Unified diff, actual -> desired; absent for secret files. */
+  diff?: string;
+}
+
+export interface CibDrift {
+  node: string;
+  /** One readable line per changed element. */
+  summary: string[];
+  /** Pacemaker's own patch (crm_diff --no-version). */
+  patch: string;
+}
+
+export interface DiffResult {
+  files: FileDrift[];
+  /** Undefined when Pacemaker runs nowhere (nothing to compare against). */
+  cib?: CibDrift;
+  warnings: string[];
+  differences: number;
+}
+
+const MARK = "@@PGHA-SPLIT@@";
+
+async function fileDrifts(model: ClusterModel, rendered: RenderedCluster, node: string, facts: HostFacts, conn: Connection): Promise<FileDrift[]> {
+  const changes = rendered.files.filter((f) => f.node === node).map((f) => planFile(f, facts)).filter((c) => c.action !== "none");
+  const wanted = changes.filter((c) => c.action === "update" && !c.secret);
+  const actual = new Map<string, string>();
+  if (wanted.length) {
+    const r = await conn.exec(wanted.map((c) => `printf '%s\\n' ${shq(`${MARK}${c.path}`)}; cat ${shq(c.path)}`).join("; "));
+    for (const part of r.stdout.split(`${MARK}`).slice(1)) {
+      const nl = part.indexOf("\n");
+      actual.set(part.slice(0, nl), part.slice(nl + 1));
+    }
+  }
+  return changes.map((c) => {
+    const label = `${node}:${c.path}`;
+    const diff =
+      c.secret ? undefined
+      : c.action === "create" ? createTwoFilesPatch("/dev/null", label, "", c.content, "actual", "desired")
+      : c.action === "update" ? createTwoFilesPatch(label, label, actual.get(c.path) ?? "", c.content, "actual", "desired")
+      : undefined;
+    return { node, path: c.path, action: c.action as FileDrift["action"], reasons: c.reasons, diff: diff === undefined ? undefined : maskSecrets(diff, model.secrets) };
+  });
+}
+
+async function cibDrift(model: ClusterModel, rendered: RenderedCluster, node: string, conn: Connection): Promise<{ drift: CibDrift; moves: string[] }> {
+  const d = PGHA_DIR;
+  const r = await conn.exec(`${desiredCibScript()}\nrm -f ${d}/cluster.crm.new\ncat ${d}/cib-live.xml; echo ${MARK}; cat ${d}/cib-desired.xml; echo ${MARK}; cat ${d}/cib.patch`, { stdin: rendered.crm });
+  if (r.code !== 0) throw new Error(`${node}: building the desired CIB failed: ${maskSecrets(r.stderr.trim().split("\n").slice(-3).join(" "), model.secrets)}`);
+  const [head = "", desired = "", patch = ""] = r.stdout.split(`${MARK}\n`);
+  const changed = /^CHANGED$/m.test(head.split("\n")[0] ?? "");
+  const live = head.slice(head.indexOf("\n") + 1);
+  const flatLive = flattenCib(live);
+  const moves = [...flatLive.keys()].filter(isMoveConstraint).map((l) => l.replace(/^location /, ""));
+  const summary = summarize(flattenCib(live, { skip: isMoveConstraint }), flattenCib(desired, { skip: isMoveConstraint }));
+  return { drift: { node, summary, patch: changed ? maskSecrets(patch, model.secrets) : "" }, moves };
+}
+
+async function runtimeWarnings(model: ClusterModel, conn: Connection, facts: Record<string, HostFacts>, moves: string[]): Promise<string[]> {
+  const warnings = moves.map((m) => `constraint ${m} was left by crm_resource --move/--ban: it can stop the next failover (crm_resource --clear -r <resource>)`);
+  const r = await conn.exec("crm_mon -1 --output-as=xml");
+  if (r.code === 0) {
+    const s = parseCrmMon(r.stdout);
+    if (s.maintenanceMode) warnings.push("maintenance-mode is on: Pacemaker is not managing resources");
+    for (const n of s.nodes) {
+      if (!n.online) warnings.push(`node ${n.name} is offline`);
+      if (n.standby) warnings.push(`node ${n.name} is in standby`);
+      if (n.maintenance) warnings.push(`node ${n.name} is in maintenance`);
+      for (const f of n.failcounts) warnings.push(`fail count ${f.count} for ${f.resource} on ${n.name} (crm_resource --cleanup -r ${f.resource} -N ${n.name})`);
+    }
+  }
+  for (const n of model.nodes) {
+    const f = facts[n.name]!;
+    if (f.pgsqlLock && !f.postgresRunning) {
+      warnings.push(`${n.name}: ${model.postgresql.tmpdir}/PGSQL.lock is left on a stopped node: the pgsql agent will not start PostgreSQL there until the node is rebuilt as a standby and the lock removed`);
+    }
+  }
+  return warnings;
+}
+
+export async function diffCluster(model: ClusterModel, rendered: RenderedCluster, opts: { connectTimeoutMs: number; hostKeyPolicy?: HostKeyPolicy }): Promise<DiffResult> {
+  const conns = await connectAll(model, opts);
+  try {
+    const facts = await gatherFacts(model, conns);
+    const files = (await Promise.all(model.nodes.map((n) => fileDrifts(model, rendered, n.name, facts[n.name]!, conns.get(n.name)!)))).flat();
+    const running = model.nodes.find((n) => facts[n.name]?.services.pacemaker === "active");
+    let cib: CibDrift | undefined;
+    const warnings: string[] = [];
+    if (running) {
+      const conn = conns.get(running.name)!;
+      const { drift, moves } = await cibDrift(model, rendered, running.name, conn);
+      cib = drift;
+      warnings.push(...(await runtimeWarnings(model, conn, facts, moves)));
+    } else warnings.push("Pacemaker runs on no node: the CIB was not compared");
+    return { files, cib, warnings, differences: files.length + (cib?.summary.length ?? 0) };
+  } finally {
+    conns.forEach((c) => c.close());
+  }
+}
+
+/** The text a person reads: file diffs per node, the CIB summary and patch, then warnings. */
+export function formatDiff(r: DiffResult, verbose: boolean): string[] {
+  const out: string[] = [];
+  for (const f of r.files) {
+    out.push(`--- ${f.node}: ${f.path}: ${f.action} (${f.reasons.join(", ")})`);
+    if (f.diff) out.push(f.diff.trimEnd());
+    else if (f.action === "update") out.push("    (content holds a secret: not shown)");
+  }
+  if (r.cib && r.cib.summary.length) {
+    out.push(`--- CIB (compared on ${r.cib.node}):`);
+    out.push(...r.cib.summary.map((s) => `    ${s}`));
+    if (verbose && r.cib.patch) out.push(r.cib.patch.trimEnd());
+  }
+  out.push(...r.warnings.map((w) => `warning: ${w}`));
+  out.push(r.differences === 0 ? "no differences" : `${r.differences} difference(s)`);
+  return out;
+}

@@ -1,0 +1,109 @@
+// Issue 5 on the lab: diff finds exactly the drift (spec changes, hand edits, move constraints), apply
+// --check touches nothing, and apply brings the cluster back to the spec with the least disruption.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { labSh } from "./lab-helpers.js";
+import { onHost, pgha, psqlOn, until } from "./pgha-helpers.js";
+
+const INV = ["-i", "inventories/sr-pgsql-2node/hosts.yml"];
+const SPEC = "inventories/sr-pgsql-2node/cluster.yml";
+
+/** The example spec with text edits, in a file of its own. */
+function specWith(...edits: [string, string][]): string {
+  let text = readFileSync(SPEC, "utf8");
+  for (const [from, to] of edits) {
+    if (!text.includes(from)) throw new Error(`spec has no '${from}'`);
+    text = text.replace(from, to);
+  }
+  const file = join(mkdtempSync(join(tmpdir(), "pgha-e2e-spec-")), "cluster.yml");
+  writeFileSync(file, text);
+  return file;
+}
+
+const fileHashes = (h: string) => onHost(h, "sha256sum /etc/corosync/corosync.conf /etc/postgresql/15/pgha/* /var/lib/postgresql/.pgpass");
+const epoch = () => onHost("pg1", "cibadmin -Q | head -1").match(/ epoch="(\d+)"/)![1];
+const healthy = () => until("a healthy cluster", () => /Promoted: \[ pg\d \]/.test(onHost("pg1", "crm_mon -1")) && /pgsql-status\s*:\s*HS:sync/.test(onHost("pg1", "crm_mon -1 -A")), 180_000);
+
+describe("diff and reconfigure on sr-pgsql-2node", () => {
+  beforeAll(async () => {
+    labSh(["up", "--nodes", "2"]);
+    const build = await pgha(["apply", ...INV, "-s", SPEC]);
+    if (build.code !== 0) throw new Error(`build failed:\n${build.output}`);
+  });
+
+  it("after a build, diff exits 0 and says no differences", async () => {
+    const d = await pgha(["diff", ...INV, "-s", SPEC]);
+    expect(d.code, d.output).toBe(0);
+    expect(d.stdout.trim().split("\n").at(-1)).toBe("no differences");
+  });
+
+  const changed = () => specWith(["migration-threshold: 1", "migration-threshold: 3"], ["master: { ip: 10.117.1.100", "master: { ip: 10.117.1.110"]);
+
+  it("shows exactly a changed migration-threshold and master VIP, and exits 2", async () => {
+    const d = await pgha(["diff", ...INV, "-s", changed()]);
+    expect(d.code, d.output).toBe(2);
+    const lines = d.stdout.trim().split("\n");
+    expect(lines).toEqual(["--- CIB (compared on pg1):", "    primitive vip-master: ip 10.117.1.100 -> 10.117.1.110", "    rsc_defaults migration-threshold: 1 -> 3", "2 difference(s)"]);
+  });
+
+  it("apply --check --diff shows the changes and touches nothing: same file hashes, same CIB epoch", async () => {
+    const before = { pg1: fileHashes("pg1"), pg2: fileHashes("pg2"), epoch: epoch() };
+    const c = await pgha(["apply", "--check", "--diff", ...INV, "-s", changed()]);
+    expect(c.code, c.output).toBe(2);
+    expect(c.stdout).toContain("primitive vip-master: ip 10.117.1.100 -> 10.117.1.110");
+    expect(c.stdout).toMatch(/check: \d+ task\(s\) would change/);
+    expect({ pg1: fileHashes("pg1"), pg2: fileHashes("pg2"), epoch: epoch() }).toEqual(before);
+  });
+
+  it("apply applies them online; the cluster is healthy and diff is clean again", async () => {
+    const spec = changed();
+    const a = await pgha(["apply", ...INV, "-s", spec]);
+    expect(a.code, a.output).toBe(0);
+    await healthy();
+    expect(onHost("pg1", "ip -4 -o addr show eth1")).toContain("10.117.1.110/24");
+    expect(onHost("pg1", "cibadmin -Q -o rsc_defaults")).toMatch(/name="migration-threshold" value="3"/);
+    const d = await pgha(["diff", ...INV, "-s", spec]);
+    expect(d.code, d.output).toBe(0);
+    // back to the example, for the tests that follow
+    expect((await pgha(["apply", ...INV, "-s", SPEC])).code).toBe(0);
+    await healthy();
+  });
+
+  it("a new pg_hba rule is pushed and PostgreSQL reloaded, not restarted", async () => {
+    const started = { pg1: psqlOn("pg1", "SELECT pg_postmaster_start_time()"), pg2: psqlOn("pg2", "SELECT pg_postmaster_start_time()") };
+    const spec = specWith(["    - { type: host, database: all, user: all, address: 10.117.1.0/24", "    - { type: host, database: reports, user: all, address: 10.117.2.0/24, method: scram-sha-256 }\n    - { type: host, database: all, user: all, address: 10.117.1.0/24"]);
+    const a = await pgha(["apply", ...INV, "-s", spec]);
+    expect(a.code, a.output).toBe(0);
+    expect(a.stdout).toMatch(/reload postgresql/);
+    for (const h of ["pg1", "pg2"] as const) {
+      expect(psqlOn(h, "SELECT pg_postmaster_start_time()")).toBe(started[h]);
+      await until(`the rule loaded on ${h}`, () => psqlOn(h, "SELECT count(*) FROM pg_hba_file_rules WHERE 'reports' = ANY(database)") === "1", 30_000, 1000);
+    }
+    expect((await pgha(["apply", ...INV, "-s", SPEC])).code).toBe(0);
+  });
+
+  it("a hand edit of corosync.conf on one node shows on that node only, and apply repairs it", async () => {
+    onHost("pg2", "sed -i 's/token: 3000/token: 4000/' /etc/corosync/corosync.conf");
+    const d = await pgha(["diff", ...INV, "-s", SPEC]);
+    expect(d.code, d.output).toBe(2);
+    expect(d.stdout).toContain("--- pg2: /etc/corosync/corosync.conf: update (content differs)");
+    expect(d.stdout).toContain("-    token: 4000\n+    token: 3000");
+    expect(d.stdout).not.toMatch(/--- pg1:/);
+    const a = await pgha(["apply", ...INV, "-s", SPEC]);
+    expect(a.code, a.output).toBe(0);
+    expect(onHost("pg2", "grep token: /etc/corosync/corosync.conf")).toContain("token: 3000");
+    expect((await pgha(["diff", ...INV, "-s", SPEC])).code).toBe(0);
+  });
+
+  it("a manual crm_resource --move is reported as a leftover constraint, not deleted", async () => {
+    onHost("pg1", "crm_resource --ban -r vip-slave -N pg1");
+    const d = await pgha(["diff", ...INV, "-s", SPEC]);
+    expect(d.stdout).toMatch(/warning: constraint cli-ban-vip-slave-on-pg1 was left by crm_resource --move\/--ban/);
+    expect(d.code, d.output).toBe(0);
+    const a = await pgha(["apply", ...INV, "-s", SPEC]);
+    expect(a.code, a.output).toBe(0);
+    expect(onHost("pg1", "cibadmin -Q -o constraints")).toContain('id="cli-ban-vip-slave-on-pg1"');
+  });
+});
