@@ -38,11 +38,3 @@ export function planFile(file: RenderedFile, facts: HostFacts): FileChange {
   if (attrs.length) return { ...base, action: "attributes", reasons: attrs };
   return { ...base, action: "none", reasons: [] };
 }
-
-export function planFiles(files: RenderedFile[], facts: Record<string, HostFacts>): FileChange[] {
-  return files.map((f) => {
-    const hf = facts[f.node];
-    if (!hf) throw new Error(`no facts for node ${f.node}`);
-    return planFile(f, hf);
-  });
-}

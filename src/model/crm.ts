@@ -219,6 +219,19 @@ export function crmModel(inp: CrmInputs): CrmModel {
   return model;
 }
 
+/** Where the pgsql agent finds PostgreSQL (Debian keeps the configuration outside the data directory). */
+function pgsqlParams(pg: PostgresFacts): NvPairs {
+  return {
+    pgctl: `${pg.bindir}/pg_ctl`,
+    psql: `${pg.bindir}/psql`,
+    pgdata: pg.dataDirectory,
+    config: pg.configFile,
+    pgdba: pg.osUser,
+    pgport: pg.port,
+    socketdir: pg.socketDirectory,
+  };
+}
+
 function streamingResources(inp: CrmInputs, model: CrmModel, ids: ResourceIds, roles: Roles, ms: boolean): void {
   const { spec, nodes, pg } = inp;
   const p = spec.postgresql;
@@ -226,13 +239,7 @@ function streamingResources(inp: CrmInputs, model: CrmModel, ids: ResourceIds, r
   let params: KeyValue[];
   if (p.agent === "pgsql") {
     const base: NvPairs = {
-      pgctl: `${pg.bindir}/pg_ctl`,
-      psql: `${pg.bindir}/psql`,
-      pgdata: pg.dataDirectory,
-      config: pg.configFile,
-      pgdba: pg.osUser,
-      pgport: pg.port,
-      socketdir: pg.socketDirectory,
+      ...pgsqlParams(pg),
       rep_mode: rep.mode,
       node_list: nodes.map((n) => n.name).join(" "),
       master_ip: inp.masterIp!,
@@ -309,16 +316,7 @@ function sharedDiskResources(inp: CrmInputs, model: CrmModel, ids: ResourceIds, 
   members.push(ids.filesystem);
   model.primitives.push(vip(ids.vipMaster, spec.pacemaker!.vips!.master!));
   members.push(ids.vipMaster);
-  const params = pairs({
-    pgctl: `${pg.bindir}/pg_ctl`,
-    psql: `${pg.bindir}/psql`,
-    pgdata: pg.dataDirectory,
-    config: pg.configFile,
-    pgdba: pg.osUser,
-    pgport: pg.port,
-    socketdir: pg.socketDirectory,
-    ...spec.postgresql.agent_params,
-  });
+  const params = pairs({ ...pgsqlParams(pg), ...spec.postgresql.agent_params });
   model.primitives.push(primitive(ids.postgresql, "ocf:heartbeat:pgsql", params, postgresOps(spec, ids.postgresql, false, roles)));
   members.push(ids.postgresql);
   model.groups.push({ id: ids.group, members, meta: [], metaId: `${ids.group}-meta_attributes` });
