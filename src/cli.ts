@@ -3,12 +3,8 @@ import { mkdirSync, writeFileSync, chmodSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { apply, ApplyError } from "./apply.js";
-import { diffCluster, formatDiff } from "./diff.js";
-import { clusterStatusTable } from "./cluster-status.js";
 import { formatDiagnostic, InputError, type Diagnostic } from "./diagnostics.js";
 import { loadPlaybook } from "./playbook.js";
-import { TransportError } from "./transport.js";
 import { loadInventory } from "./inventory.js";
 import { buildModel } from "./model/build.js";
 import type { ClusterModel } from "./model/types.js";
@@ -60,6 +56,9 @@ interface Options {
 }
 
 class UsageError extends Error {}
+
+/** Error classes of the modules loaded on demand (apply, transport, tasks), by name. */
+const HOST_ERRORS: Record<string, string> = { ApplyError: "apply", TransportError: "transport", TaskError: "task" };
 
 function parse(argv: string[]): { command: string; opts: Options } {
   let parsed;
@@ -177,6 +176,9 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         if (unknown.length) throw new UsageError(`--limit names unknown nodes: ${unknown.join(", ")}`);
         const hostKey = opts["host-key"];
         if (hostKey && hostKey !== "strict" && hostKey !== "accept-new") throw new UsageError("--host-key takes strict or accept-new");
+        const { apply } = await import("./apply.js");
+        const { diffCluster, formatDiff } = await import("./diff.js");
+        const { clusterStatusTable } = await import("./cluster-status.js");
         const playbook = loadPlaybook(opts.playbook ?? join(PROJECT_ROOT, "playbooks", "build.yml"));
         if (opts.diff && !json) for (const l of formatDiff(await diffCluster(model, rendered, { connectTimeoutMs: 15_000, hostKeyPolicy: hostKey as "strict" | "accept-new" | undefined }), opts.verbose)) io.out(l);
         const result = await apply(model, rendered, playbook, {
@@ -201,6 +203,7 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         return opts.check && result.changed > 0 ? EXIT.changes : EXIT.ok;
       }
       case "diff": {
+        const { diffCluster, formatDiff } = await import("./diff.js");
         const { model, rendered } = load(opts);
         secrets = model.secrets;
         printWarnings(io, model.warnings);
@@ -210,6 +213,7 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         return result.differences > 0 ? EXIT.changes : EXIT.ok;
       }
       case "status": {
+        const { clusterStatusTable } = await import("./cluster-status.js");
         const { model } = load(opts, true);
         secrets = model.secrets;
         const st = await clusterStatusTable(model);
@@ -221,7 +225,8 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (e) {
-    const code = e instanceof UsageError ? "usage" : e instanceof ApplyError ? "apply" : e instanceof TransportError ? "transport" : "internal";
+    // Errors from hosts (apply, transport, tasks) carry their own clear message; only a bug is "internal".
+    const code = e instanceof UsageError ? "usage" : (HOST_ERRORS[(e as Error).name] ?? "internal");
     const diagnostics: Diagnostic[] = e instanceof InputError ? e.diagnostics : [{ code, severity: "error", message: (e as Error).message }];
     if (json) io.out(maskSecrets(JSON.stringify({ ok: false, diagnostics }, null, 2), secrets));
     else {
