@@ -24,6 +24,7 @@ export interface ApplyOptions {
   /** listr2 renderer: the live view on a terminal, plain timestamped lines otherwise. */
   renderer: "default" | "simple" | "silent";
   pollSeconds?: number;
+  clearMoveConstraints?: boolean;
   log: (line: string) => void;
 }
 
@@ -107,6 +108,7 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, play
       hosts,
       check: opts.check,
       pollSeconds: opts.pollSeconds ?? 2,
+      clearMoveConstraints: opts.clearMoveConstraints,
       trace: (node, line) => opts.verbose && opts.log(`${node}: ${line}`),
     };
     const reports: TaskReport[] = [];

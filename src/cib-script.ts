@@ -33,9 +33,10 @@ tree.write(dst)
 
 /**
  * Reads cluster.crm on stdin. Prints CHANGED or UNCHANGED; leaves cib-live.xml, cib-desired.xml and
- * cib.patch in PGHA_DIR. Changes nothing in the cluster.
+ * cib.patch in PGHA_DIR. Changes nothing in the cluster. Without keepMoveConstraints the patch also
+ * removes crm_resource move/ban leftovers (only when the operator asks for it).
  */
-export function desiredCibScript(): string {
+export function desiredCibScript(opts: { keepMoveConstraints: boolean } = { keepMoveConstraints: true }): string {
   const d = PGHA_DIR;
   return [
     "set -e",
@@ -44,7 +45,7 @@ export function desiredCibScript(): string {
     `cibadmin -Q > ${d}/cib-live.xml`,
     `python3 - strip ${d}/cib-live.xml ${d}/cib-desired.xml <<'PGHA_PY'\n${PY}PGHA_PY`,
     `CIB_file=${d}/cib-desired.xml crm -F -D plain configure load update ${d}/cluster.crm.new >/dev/null`,
-    `python3 - restore ${d}/cib-live.xml ${d}/cib-desired.xml <<'PGHA_PY'\n${PY}PGHA_PY`,
+    ...(opts.keepMoveConstraints ? [`python3 - restore ${d}/cib-live.xml ${d}/cib-desired.xml <<'PGHA_PY'\n${PY}PGHA_PY`] : []),
     `if crm_diff --no-version -o ${d}/cib-live.xml -n ${d}/cib-desired.xml > ${d}/cib.patch; then echo UNCHANGED; else echo CHANGED; fi`,
   ].join("\n");
 }

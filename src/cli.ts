@@ -29,6 +29,8 @@ Options:
   -p, --playbook FILE    playbook for apply (default: playbooks/build.yml)
       --check            apply: show what would change, change nothing (exit 2 if something would)
       --diff             apply: print the differences first (as pgha diff does)
+      --clear-move-constraints
+                         apply: also remove cli-ban/cli-prefer leftovers of crm_resource --move/--ban
       --limit NODES      apply: only these nodes (comma-separated) for per-node tasks
       --host-key POLICY  strict (default: known_hosts must hold the key) or accept-new
       --json             machine-readable output
@@ -49,6 +51,7 @@ interface Options {
   playbook?: string;
   check: boolean;
   diff: boolean;
+  "clear-move-constraints": boolean;
   limit?: string;
   "host-key"?: string;
   json: boolean;
@@ -74,6 +77,7 @@ function parse(argv: string[]): { command: string; opts: Options } {
         playbook: { type: "string", short: "p" },
         check: { type: "boolean", default: false },
         diff: { type: "boolean", default: false },
+        "clear-move-constraints": { type: "boolean", default: false },
         limit: { type: "string" },
         "host-key": { type: "string" },
         json: { type: "boolean", default: false },
@@ -85,7 +89,7 @@ function parse(argv: string[]): { command: string; opts: Options } {
     throw new UsageError((e as Error).message);
   }
   const { values, positionals } = parsed;
-  if (values.help) return { command: "help", opts: { json: false, verbose: false, check: false, diff: false } };
+  if (values.help) return { command: "help", opts: { json: false, verbose: false, check: false, diff: false, "clear-move-constraints": false } };
   const [command, ...extra] = positionals;
   if (!command) throw new UsageError("no command given");
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
@@ -187,6 +191,7 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
           limit,
           hostKeyPolicy: hostKey as "strict" | "accept-new" | undefined,
           connectTimeoutMs: 15_000,
+          clearMoveConstraints: opts["clear-move-constraints"],
           renderer: json ? "silent" : process.stdout.isTTY && !process.env.CI ? "default" : "simple",
           log: (l) => io.err(maskSecrets(l, model.secrets)),
         });

@@ -29,6 +29,8 @@ export interface RunCtx {
   trace: (node: string, line: string) => void;
   /** Seconds between polls in wait_for (tests shorten it). */
   pollSeconds: number;
+  /** Remove crm_resource move/ban leftovers (--clear-move-constraints); by default they are kept. */
+  clearMoveConstraints?: boolean;
 }
 
 export interface TaskResult {
@@ -229,11 +231,20 @@ async function pgBootstrap(ctx: RunCtx, h: HostCtx, args: Record<string, unknown
   return { changed: true, msg: [...msgs, `replication role ${role}`].join(", ") };
 }
 
+/**
+ * Reloads a running PostgreSQL, then reports the parameters that only a restart applies: pgha never
+ * restarts the database behind Pacemaker's back, it says what is pending.
+ */
 async function pgReload(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
   const pg = ctx.model.postgresql;
   const up = (await exec(ctx, h, asPostgres(ctx, `${pg.bindir}/pg_ctl -D ${shq(pg.dataDirectory)} status`))).code === 0;
-  if (up && !ctx.check) await must(ctx, h, asPostgres(ctx, `${pg.bindir}/pg_ctl -D ${shq(pg.dataDirectory)} reload`));
-  return { changed: up };
+  if (!up || ctx.check) return { changed: up };
+  await must(ctx, h, asPostgres(ctx, `${pg.bindir}/pg_ctl -D ${shq(pg.dataDirectory)} reload`));
+  // The reload is asynchronous; give the postmaster a moment before asking what is pending.
+  const pending = (
+    await must(ctx, h, `sleep 1; ${asPostgres(ctx, `${pg.bindir}/psql -X -At -h ${shq(pg.socketDirectory)} -p ${pg.port} -d postgres -c "SELECT string_agg(name, ', ' ORDER BY name) FROM pg_settings WHERE pending_restart"`)}`)
+  ).trim();
+  return { changed: true, msg: pending ? `restart pending for: ${pending} (a restart through Pacemaker applies them)` : undefined };
 }
 
 /**
@@ -241,7 +252,7 @@ async function pgReload(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
  * configuration never touches the CIB, and elements the spec dropped are removed.
  */
 async function crmLoad(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
-  const out = await must(ctx, h, desiredCibScript(), ctx.rendered.crm);
+  const out = await must(ctx, h, desiredCibScript({ keepMoveConstraints: !ctx.clearMoveConstraints }), ctx.rendered.crm);
   const changed = /^CHANGED$/m.test(out);
   const d = PGHA_DIR;
   if (changed && !ctx.check) await must(ctx, h, `cibadmin --patch --xml-file ${d}/cib.patch && mv ${d}/cluster.crm.new ${d}/cluster.crm`);

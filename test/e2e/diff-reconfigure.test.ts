@@ -105,5 +105,27 @@ describe("diff and reconfigure on sr-pgsql-2node", () => {
     const a = await pgha(["apply", ...INV, "-s", SPEC]);
     expect(a.code, a.output).toBe(0);
     expect(onHost("pg1", "cibadmin -Q -o constraints")).toContain('id="cli-ban-vip-slave-on-pg1"');
+    const cleared = await pgha(["apply", "--clear-move-constraints", ...INV, "-s", SPEC]);
+    expect(cleared.code, cleared.output).toBe(0);
+    expect(onHost("pg1", "cibadmin -Q -o constraints")).not.toContain("cli-ban-");
+  });
+
+  it("the spec is authoritative: a resource added by hand is shown, then removed by apply", async () => {
+    onHost("pg1", "crm configure primitive handmade ocf:heartbeat:Dummy");
+    const d = await pgha(["diff", ...INV, "-s", SPEC]);
+    expect(d.code, d.output).toBe(2);
+    expect(d.stdout).toContain("    primitive handmade removed");
+    expect((await pgha(["apply", ...INV, "-s", SPEC])).code).toBe(0);
+    expect(onHost("pg1", "cibadmin -Q -o resources")).not.toContain("handmade");
+    await healthy();
+  });
+
+  it("a parameter that needs a restart is reported as pending, never applied by a silent restart", async () => {
+    const started = psqlOn("pg1", "SELECT pg_postmaster_start_time()");
+    const a = await pgha(["apply", ...INV, "-s", specWith(["shared_buffers: 128MB", "shared_buffers: 160MB"])]);
+    expect(a.code, a.output).toBe(0);
+    expect(a.stdout).toMatch(/restart pending for: shared_buffers/);
+    expect(psqlOn("pg1", "SELECT pg_postmaster_start_time()")).toBe(started);
+    expect(psqlOn("pg1", "SHOW shared_buffers")).toBe("128MB");
   });
 });
