@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { labSh } from "./lab-helpers.js";
-import { onHost, pgha, psqlOn, until } from "./pgha-helpers.js";
+import { clusterOn, onHost, pgha, psqlOn, until, where } from "./pgha-helpers.js";
 
 const INV = ["-i", "inventories/sr-pgsql-2node/hosts.yml"];
 const SPEC = "inventories/sr-pgsql-2node/cluster.yml";
@@ -24,7 +24,15 @@ function specWith(...edits: [string, string][]): string {
 
 const fileHashes = (h: string) => onHost(h, "sha256sum /etc/corosync/corosync.conf /etc/postgresql/15/pgha/* /var/lib/postgresql/.pgpass");
 const epoch = () => onHost("pg1", "cibadmin -Q | head -1").match(/ epoch="(\d+)"/)![1];
-const healthy = () => until("a healthy cluster", () => /Promoted: \[ pg\d \]/.test(onHost("pg1", "crm_mon -1")) && /pgsql-status\s*:\s*HS:sync/.test(onHost("pg1", "crm_mon -1 -A")), 180_000);
+const healthy = () =>
+  until(
+    "a healthy cluster",
+    () => {
+      const s = clusterOn("pg1");
+      return where(s, "pgsql", "Promoted").length === 1 && s.nodes.some((n) => n.attributes["pgsql-status"] === "HS:sync") && where(s, "vip-master", "Started").length === 1;
+    },
+    180_000,
+  );
 
 describe("diff and reconfigure on sr-pgsql-2node", () => {
   beforeAll(async () => {

@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseCrmMon, type ClusterStatus } from "../../src/status.js";
 import { labSh, type ShResult } from "./lab-helpers.js";
 
 export const PASSWORD = "e2e-Repl:S3cret'pw";
@@ -66,4 +67,14 @@ export function inventoryWith(example: string, host: string, address: string): s
   const text = readFileSync(`inventories/${example}/hosts.yml`, "utf8").replace(new RegExp(`(${host}: \\{ ansible_host: )[0-9.]+`), `$1${address}`);
   writeFileSync(join(dir, "hosts.yml"), text);
   return join(dir, "hosts.yml");
+}
+
+/** The cluster as crm_mon's XML shows it from HOST (robust to display details like "(Monitoring)"). */
+export function clusterOn(host: string): ClusterStatus {
+  return parseCrmMon(onHost(host, "crm_mon -1 --output-as=xml"));
+}
+
+/** Node names where RESOURCE runs in ROLE (Promoted, Unpromoted, Started). */
+export function where(s: ClusterStatus, resource: string, role: string): string[] {
+  return s.resources.filter((r) => r.id === resource && r.role === role).flatMap((r) => r.nodes).sort();
 }
