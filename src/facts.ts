@@ -29,6 +29,13 @@ export interface HostFacts {
   postgresRunning: boolean;
   /** The pgsql agent's PGSQL.lock exists (left by a primary that did not stop cleanly). */
   pgsqlLock: boolean;
+  /** First line of `pacemakerd --version`, `corosync -v` and `postgres --version`. */
+  versions: Record<"pacemaker" | "corosync" | "postgres", string>;
+  /**
+   * ocf-shellfuncs passes `crm_attribute -p $@`: with Pacemaker 2.1.5's crm_attribute, `-v -INFINITY` is
+   * then read as options and the pgsql agent's start retries until it times out (Debian 12 as shipped).
+   */
+  promotionScoreUnpatched: boolean;
   /** With Pacemaker running: how many primitives the live CIB holds, and its epoch. */
   cib?: { primitives: number; epoch: string };
 }
@@ -53,6 +60,10 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
     ...requiredBinaries(model).map((b) => `echo "BIN\t${b}\t$(command -v ${shq(b)} 2>/dev/null)"`),
     `ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print "NIC\\t" $2}'`,
     `ip -o -4 addr show | awk '{sub(/\\/.*/, "", $4); print "ADDR\\t" $4}'`,
+    'echo "VERSION\tpacemaker\t$(pacemakerd --version 2>/dev/null | head -1)"',
+    'echo "VERSION\tcorosync\t$(corosync -v 2>/dev/null | head -1)"',
+    `echo "VERSION\tpostgres\t$(${shq(`${pg.bindir}/postgres`)} --version 2>/dev/null | head -1)"`,
+    `if grep -q 'crm_attribute -p \$@' /usr/lib/ocf/lib/heartbeat/ocf-shellfuncs 2>/dev/null; then echo "PROMOTION_SCORE_UNPATCHED"; fi`,
     `d=${shq(pg.dataDirectory)}`,
     'if [ -f "$d/postmaster.pid" ] && kill -0 "$(head -1 "$d/postmaster.pid")" 2>/dev/null; then echo "PGRUNNING"; fi',
     ...(pg.tmpdir ? [`if [ -e ${shq(`${pg.tmpdir}/PGSQL.lock`)} ]; then echo "PGSQLLOCK"; fi`] : []),
@@ -76,7 +87,7 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
 }
 
 export function parseFacts(output: string): HostFacts {
-  const facts: HostFacts = { hostname: "", files: {}, services: {}, binaries: {}, interfaces: [], addresses: [], dataDirectory: "missing", directories: {}, postgresRunning: false, pgsqlLock: false };
+  const facts: HostFacts = { hostname: "", files: {}, services: {}, binaries: {}, interfaces: [], addresses: [], dataDirectory: "missing", directories: {}, postgresRunning: false, pgsqlLock: false, versions: { pacemaker: "", corosync: "", postgres: "" }, promotionScoreUnpatched: false };
   for (const raw of output.split("\n")) {
     const [kind, ...f] = raw.split("\t");
     switch (kind) {
@@ -101,6 +112,12 @@ export function parseFacts(output: string): HostFacts {
         break;
       case "FILE":
         facts.files[f[0]!] = f[1] === "-" ? { exists: false, agentLines: [] } : { exists: true, sha256: f[1], owner: f[2], group: f[3], mode: f[4], agentLines: facts.files[f[0]!]?.agentLines ?? [] };
+        break;
+      case "VERSION":
+        if (f[0] === "pacemaker" || f[0] === "corosync" || f[0] === "postgres") facts.versions[f[0]] = f[1] ?? "";
+        break;
+      case "PROMOTION_SCORE_UNPATCHED":
+        facts.promotionScoreUnpatched = true;
         break;
       case "PGRUNNING":
         facts.postgresRunning = true;

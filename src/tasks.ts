@@ -65,6 +65,28 @@ async function must(ctx: RunCtx, h: HostCtx, cmd: string, stdin?: string): Promi
 const asPostgres = (ctx: RunCtx, cmd: string) =>
   `runuser -u ${ctx.model.postgresql.osUser} -- env -C / PGPASSFILE=${shq(posix.join(ctx.model.postgresql.home, ".pgpass"))} ${cmd}`;
 
+const version = (s: string): number[] => (s.match(/(\d+)\.(\d+)(?:\.(\d+))?/) ?? []).slice(1).map((x) => Number(x ?? 0));
+const older = (a: number[], b: number[]) => a[0]! < b[0]! || (a[0] === b[0] && (a[1]! < b[1]! || (a[1] === b[1] && (a[2] ?? 0) < b[2]!)));
+
+/** Versions pgha's output is written for, and the one known defect that breaks the pgsql agent. */
+export function versionProblems(model: ClusterModel, f: HostFacts): string[] {
+  const out: string[] = [];
+  const pcmk = version(f.versions.pacemaker);
+  const coro = version(f.versions.corosync);
+  const pgv = version(f.versions.postgres);
+  if (!pcmk.length || older(pcmk, [2, 0, 0])) out.push(`Pacemaker 2.0 or later is needed (found: ${f.versions.pacemaker || "none"})`);
+  if (!coro.length || coro[0] !== 3) out.push(`corosync 3 is needed (found: ${f.versions.corosync || "none"})`);
+  if (pgv[0] !== model.postgresql.version) out.push(`PostgreSQL ${model.postgresql.version} is needed in ${model.postgresql.bindir} (found: ${f.versions.postgres || "none"})`);
+  if (model.postgresql.agent === "pgsql" && pcmk.length && older(pcmk, [2, 1, 6]) && f.promotionScoreUnpatched) {
+    out.push(
+      `Pacemaker ${pcmk.join(".")}'s crm_attribute reads '-v -INFINITY' as options, and this host's ocf-shellfuncs passes it so ` +
+        "(ocf_promotion_score: crm_attribute -p $@): the pgsql agent would retry its start until it times out. " +
+        "Install Pacemaker 2.1.6+ or resource-agents 4.13+ (which call crm_attribute -p ${OCF_RESOURCE_INSTANCE} $@)",
+    );
+  }
+  return out;
+}
+
 function preflight(ctx: RunCtx, h: HostCtx): TaskResult {
   const f = h.facts;
   const problems: string[] = [];
@@ -76,6 +98,7 @@ function preflight(ctx: RunCtx, h: HostCtx): TaskResult {
     if (!f.interfaces.includes(nic)) problems.push(`link ${i} interface ${nic} does not exist (has: ${f.interfaces.join(", ")})`);
     if (!f.addresses.includes(links[i]!)) problems.push(`link ${i} address ${links[i]} is not configured on this host`);
   });
+  problems.push(...versionProblems(ctx.model, f));
   if (f.dataDirectory === "initialized" && f.pgVersion !== ctx.model.postgresql.version) {
     problems.push(`data directory ${ctx.model.postgresql.dataDirectory} holds PostgreSQL ${f.pgVersion ?? "?"}, the spec says ${ctx.model.postgresql.version}`);
   }
@@ -164,6 +187,7 @@ async function cibClear(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
   return { changed: present !== "" };
 }
 
+/** Standbys copy from the primary's own address on the last link (the replication LAN when there are two). */
 const primaryAddress = (ctx: RunCtx) => ctx.model.nodes.find((n) => n.isPrimary)!.links.at(-1)!;
 
 async function pgBootstrap(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseFacts } from "../../src/facts.js";
 import type { FileChange } from "../../src/plan.js";
-import { MODULE_IMPLS, writeFileCommand, type HostCtx, type RunCtx } from "../../src/tasks.js";
+import { MODULE_IMPLS, versionProblems, writeFileCommand, type HostCtx, type RunCtx } from "../../src/tasks.js";
 import type { Connection } from "../../src/transport.js";
 import { renderExample } from "./helpers.js";
 
@@ -105,5 +105,32 @@ describe("file writes", () => {
     expect((await host("pg1").conn.exec(writeFileCommand(change(path, "", "attributes")))).code).toBe(0);
     expect(readFileSync(path, "utf8")).toBe("two\n");
     expect((statSync(path).mode & 0o777).toString(8)).toBe("600");
+  });
+});
+
+describe("preflight versions", () => {
+  const { model } = renderExample("sr-pgsql-2node");
+  const facts = (over: Partial<ReturnType<typeof parseFacts>>) => ({
+    ...parseFacts("VERSION\tpacemaker\tPacemaker 2.1.5\nVERSION\tcorosync\tCorosync Cluster Engine, version '3.1.7'\nVERSION\tpostgres\tpostgres (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)\n"),
+    ...over,
+  });
+
+  it("accepts Debian 12's versions once ocf_promotion_score is fixed", () => {
+    expect(versionProblems(model, facts({}))).toEqual([]);
+  });
+
+  it("names Pacemaker 2.1.5's -v -INFINITY defect for the pgsql agent (not for PAF)", () => {
+    const [p] = versionProblems(model, facts({ promotionScoreUnpatched: true }));
+    expect(p).toMatch(/Pacemaker 2\.1\.5's crm_attribute reads '-v -INFINITY' as options.*Pacemaker 2\.1\.6\+ or resource-agents 4\.13\+/);
+    expect(versionProblems(renderExample("paf-3node").model, facts({ promotionScoreUnpatched: true }))).toEqual([]);
+    expect(versionProblems(model, facts({ promotionScoreUnpatched: true, versions: { pacemaker: "Pacemaker 2.1.6", corosync: "Corosync Cluster Engine, version '3.1.7'", postgres: "postgres (PostgreSQL) 15.4" } }))).toEqual([]);
+  });
+
+  it("refuses Pacemaker 1.1, corosync 2 and another PostgreSQL major", () => {
+    expect(versionProblems(model, facts({ versions: { pacemaker: "Pacemaker 1.1.24", corosync: "Corosync Cluster Engine, version '2.4.5'", postgres: "postgres (PostgreSQL) 13.9" } }))).toEqual([
+      "Pacemaker 2.0 or later is needed (found: Pacemaker 1.1.24)",
+      "corosync 3 is needed (found: Corosync Cluster Engine, version '2.4.5')",
+      "PostgreSQL 15 is needed in /usr/lib/postgresql/15/bin (found: postgres (PostgreSQL) 13.9)",
+    ]);
   });
 });
