@@ -29,6 +29,7 @@ Options:
   -p, --playbook FILE    playbook for apply (default: playbooks/build.yml)
       --check            apply: show what would change, change nothing (exit 2 if something would)
       --diff             apply: print the differences first (as pgha diff does)
+      --rebuild-cib      apply: stop Pacemaker everywhere, clear the CIB, start, load (keeps the primary)
       --clear-move-constraints
                          apply: also remove cli-ban/cli-prefer leftovers of crm_resource --move/--ban
       --limit NODES      apply: only these nodes (comma-separated) for per-node tasks
@@ -52,6 +53,7 @@ interface Options {
   check: boolean;
   diff: boolean;
   "clear-move-constraints": boolean;
+  "rebuild-cib": boolean;
   limit?: string;
   "host-key"?: string;
   json: boolean;
@@ -78,6 +80,7 @@ function parse(argv: string[]): { command: string; opts: Options } {
         check: { type: "boolean", default: false },
         diff: { type: "boolean", default: false },
         "clear-move-constraints": { type: "boolean", default: false },
+        "rebuild-cib": { type: "boolean", default: false },
         limit: { type: "string" },
         "host-key": { type: "string" },
         json: { type: "boolean", default: false },
@@ -89,7 +92,7 @@ function parse(argv: string[]): { command: string; opts: Options } {
     throw new UsageError((e as Error).message);
   }
   const { values, positionals } = parsed;
-  if (values.help) return { command: "help", opts: { json: false, verbose: false, check: false, diff: false, "clear-move-constraints": false } };
+  if (values.help) return { command: "help", opts: { json: false, verbose: false, check: false, diff: false, "clear-move-constraints": false, "rebuild-cib": false } };
   const [command, ...extra] = positionals;
   if (!command) throw new UsageError("no command given");
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
@@ -183,7 +186,8 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         const { apply } = await import("./apply.js");
         const { diffCluster, formatDiff } = await import("./diff.js");
         const { clusterStatusTable } = await import("./cluster-status.js");
-        const playbook = loadPlaybook(opts.playbook ?? join(PROJECT_ROOT, "playbooks", "build.yml"));
+        if (opts["rebuild-cib"] && opts.playbook) throw new UsageError("--rebuild-cib runs playbooks/rebuild-cib.yml; it does not combine with -p");
+        const playbook = loadPlaybook(opts.playbook ?? join(PROJECT_ROOT, "playbooks", opts["rebuild-cib"] ? "rebuild-cib.yml" : "build.yml"));
         if (opts.diff && !json) for (const l of formatDiff(await diffCluster(model, rendered, { connectTimeoutMs: 15_000, hostKeyPolicy: hostKey as "strict" | "accept-new" | undefined }), opts.verbose)) io.out(l);
         const result = await apply(model, rendered, playbook, {
           check: opts.check,

@@ -33,7 +33,7 @@ export interface ClusterStatus {
 const parser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: "",
-  isArray: (name) => ["node", "resource", "clone", "group", "attribute", "resource_history", "rsc_location", "primitive"].includes(name),
+  isArray: (name) => ["node", "resource", "clone", "group", "attribute", "resource_history", "rsc_location", "primitive", "instance_attributes", "nvpair"].includes(name),
 });
 
 type X = Record<string, unknown>;
@@ -117,4 +117,16 @@ export function statusTable(s: ClusterStatus, pgId: string, vipIds: string[], st
     const state = !n.online ? "OFFLINE" : n.standby ? "standby" : n.maintenance ? "maintenance" : "online";
     return [n.name, state, promoted ? "primary" : unpromoted ? "standby" : "-", n.attributes[statusAttr] ?? "-", vips.join(",") || "-", n.failcounts.map((f) => `${f.resource}=${f.count}`).join(",") || "-"];
   });
+}
+
+/** Permanent node attributes (the CIB's <nodes> section), such as pgsql-data-status, by node name. */
+export function permanentNodeAttributes(nodesXml: string): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  const doc = parser.parse(nodesXml) as X;
+  const nodes = arr(((doc.nodes as X | undefined) ?? (((doc.cib as X)?.configuration as X)?.nodes as X | undefined))?.node);
+  for (const n of nodes) {
+    const pairs = arr(n.instance_attributes).flatMap((set) => arr(set.nvpair));
+    if (pairs.length) out[String(n.uname)] = Object.fromEntries(pairs.map((p) => [String(p.name), String(p.value)]));
+  }
+  return out;
 }

@@ -9,7 +9,7 @@ import { planFile, type FileChange } from "./plan.js";
 import type { RenderedCluster } from "./render.js";
 import { maskSecrets } from "./secrets.js";
 import { shq } from "./shell.js";
-import { parseCrmMon, type ClusterStatus } from "./status.js";
+import { parseCrmMon, permanentNodeAttributes, type ClusterStatus } from "./status.js";
 import type { Connection, ExecResult } from "./transport.js";
 import type { ModuleName } from "./playbook.js";
 import { desiredCibScript, PGHA_DIR } from "./cib-script.js";
@@ -352,6 +352,41 @@ async function waitFor(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): 
   }
 }
 
+const runningPrimary = (ctx: RunCtx, s: ClusterStatus | undefined): string | undefined =>
+  s?.resources.find((r) => r.id === ctx.model.resourceIds.postgresql && /^(Promoted|Master|Started)$/.test(r.role))?.nodes[0];
+
+/**
+ * The operators' manual's CIB reload (stop Pacemaker everywhere, rm -f /var/lib/pacemaker/cib/*, start,
+ * load the crm file), run so that the primary stays the primary: standbys stop first, so Pacemaker has
+ * nowhere to fail over to, and the primary last, so the pgsql agent removes PGSQL.lock on a clean stop.
+ * Permanent node attributes (pgsql-data-status: which node holds the latest data; standby) live in the
+ * CIB too: they are saved first and written back before the configuration is loaded.
+ */
+async function cibRebuild(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
+  const before = await clusterStatus(ctx, h);
+  const primary = runningPrimary(ctx, before);
+  if (ctx.check) return { changed: true, msg: `would stop Pacemaker on every node (${primary ?? "no primary"} last), clear the CIB, start it and load cluster.crm` };
+  const attributes = permanentNodeAttributes(await must(ctx, h, "cibadmin -Q -o nodes"));
+  const order = [...ctx.hosts.filter((x) => x.node.name !== primary), ...ctx.hosts.filter((x) => x.node.name === primary)];
+  for (const x of order) await service(ctx, x, { name: "pacemaker", state: "stopped" });
+  // corosync too, once Pacemaker is down everywhere: the restart then applies any corosync.conf change.
+  await Promise.all(ctx.hosts.map((x) => service(ctx, x, { name: "corosync", state: "stopped" })));
+  for (const x of ctx.hosts) await cibClear(ctx, x);
+  await Promise.all(ctx.hosts.map((x) => service(ctx, x, { name: "pacemaker", state: "started" })));
+  await waitFor(ctx, h, { condition: "online", timeout: args.timeout ?? 180 });
+  for (const [node, attrs] of Object.entries(attributes)) {
+    for (const [name, value] of Object.entries(attrs)) {
+      // --update=VALUE: Pacemaker 2.1.5's crm_attribute misreads a value that starts with '-' after -v.
+      await must(ctx, h, `crm_attribute -l forever -N ${shq(node)} -n ${shq(name)} --update=${shq(value)}`);
+    }
+  }
+  await crmLoad(ctx, h);
+  await waitFor(ctx, h, { condition: "replication", timeout: args.timeout ?? 300 });
+  const after = runningPrimary(ctx, await clusterStatus(ctx, h));
+  if (primary && after !== primary) throw new TaskError(h.node.name, `the CIB was rebuilt, but the primary moved from ${primary} to ${after ?? "nowhere"}`);
+  return { changed: true, msg: `CIB rebuilt; primary ${after ?? "-"}, ${Object.keys(attributes).length} node(s)' permanent attributes kept` };
+}
+
 export type Module = (ctx: RunCtx, h: HostCtx, args: Record<string, unknown>) => Promise<TaskResult> | TaskResult;
 
 export const MODULE_IMPLS: Record<ModuleName, Module> = {
@@ -361,6 +396,7 @@ export const MODULE_IMPLS: Record<ModuleName, Module> = {
   files,
   service,
   cib_clear: cibClear,
+  cib_rebuild: cibRebuild,
   pg_bootstrap: pgBootstrap,
   crm_load: crmLoad,
   wait_for: waitFor,

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { leftoverMoveConstraints, parseCrmMon, statusTable } from "../../src/status.js";
+import { leftoverMoveConstraints, parseCrmMon, permanentNodeAttributes, statusTable } from "../../src/status.js";
 import { missingFor } from "../../src/tasks.js";
 import { renderExample, ROOT } from "./helpers.js";
 
@@ -55,5 +55,14 @@ describe("crm_mon XML", () => {
       <rsc_location id="cli-ban-master-group-on-pg1" rsc="master-group" node="pg1" score="-INFINITY"/>
     </constraints></configuration></cib>`;
     expect(leftoverMoveConstraints(cib)).toEqual(["cli-ban-master-group-on-pg1", "cli-prefer-pgsql-clone"]);
+  });
+});
+
+describe("permanent node attributes", () => {
+  it("reads pgsql-data-status per node from the CIB's nodes section", () => {
+    const cib = readFileSync(join(ROOT, "test/fixtures/status/pgsql-2node-cib.xml"), "utf8");
+    expect(permanentNodeAttributes(cib)).toEqual({ pg1: { "pgsql-data-status": "LATEST" }, pg2: { "pgsql-data-status": "STREAMING|SYNC" } });
+    const nodesOnly = cib.slice(cib.indexOf("<nodes>"), cib.indexOf("</nodes>") + 8);
+    expect(permanentNodeAttributes(nodesOnly)).toEqual(permanentNodeAttributes(cib));
   });
 });
