@@ -105,6 +105,13 @@ function need(opts: Options, key: "inventory" | "spec" | "out", flag: string): s
   return v;
 }
 
+/** How apply and diff reach hosts: a bounded connect timeout and the --host-key policy. */
+function connectionOptions(opts: Options): { connectTimeoutMs: number; hostKeyPolicy?: "strict" | "accept-new" } {
+  const policy = opts["host-key"];
+  if (policy !== undefined && policy !== "strict" && policy !== "accept-new") throw new UsageError("--host-key takes strict or accept-new");
+  return { connectTimeoutMs: 15_000, hostKeyPolicy: policy };
+}
+
 interface Loaded {
   model: ClusterModel;
   rendered: RenderedCluster;
@@ -181,20 +188,18 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         const limit = opts.limit?.split(",").map((x) => x.trim()).filter(Boolean);
         const unknown = (limit ?? []).filter((l) => !model.nodes.some((n) => n.name === l));
         if (unknown.length) throw new UsageError(`--limit names unknown nodes: ${unknown.join(", ")}`);
-        const hostKey = opts["host-key"];
-        if (hostKey && hostKey !== "strict" && hostKey !== "accept-new") throw new UsageError("--host-key takes strict or accept-new");
+        const connection = connectionOptions(opts);
         const { apply } = await import("./apply.js");
         const { diffCluster, formatDiff } = await import("./diff.js");
         const { clusterStatusTable } = await import("./cluster-status.js");
         if (opts["rebuild-cib"] && opts.playbook) throw new UsageError("--rebuild-cib runs playbooks/rebuild-cib.yml; it does not combine with -p");
         const playbook = loadPlaybook(opts.playbook ?? join(PROJECT_ROOT, "playbooks", opts["rebuild-cib"] ? "rebuild-cib.yml" : "build.yml"));
-        if (opts.diff && !json) for (const l of formatDiff(await diffCluster(model, rendered, { connectTimeoutMs: 15_000, hostKeyPolicy: hostKey as "strict" | "accept-new" | undefined }), opts.verbose)) io.out(l);
+        if (opts.diff && !json) for (const l of formatDiff(await diffCluster(model, rendered, connection), opts.verbose)) io.out(l);
         const result = await apply(model, rendered, playbook, {
           check: opts.check,
           verbose: opts.verbose,
           limit,
-          hostKeyPolicy: hostKey as "strict" | "accept-new" | undefined,
-          connectTimeoutMs: 15_000,
+          ...connection,
           clearMoveConstraints: opts["clear-move-constraints"],
           renderer: json ? "silent" : process.stdout.isTTY && !process.env.CI ? "default" : "simple",
           log: (l) => io.err(maskSecrets(l, model.secrets)),
@@ -216,7 +221,7 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         const { model, rendered } = load(opts);
         secrets = model.secrets;
         printWarnings(io, model.warnings);
-        const result = await diffCluster(model, rendered, { connectTimeoutMs: 15_000 });
+        const result = await diffCluster(model, rendered, connectionOptions(opts));
         if (json) io.out(maskSecrets(JSON.stringify({ ok: true, ...result }, null, 2), secrets));
         else for (const l of formatDiff(result, opts.verbose)) io.out(l);
         return result.differences > 0 ? EXIT.changes : EXIT.ok;
