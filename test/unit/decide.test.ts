@@ -1,0 +1,57 @@
+// The decision that guards every build: stopping Pacemaker everywhere and clearing the CIB is only ever
+// allowed while no node runs a configured cluster.
+import { describe, expect, it } from "vitest";
+import { ApplyError, decideBootstrap } from "../../src/apply.js";
+import { formatDiff } from "../../src/diff.js";
+import { parseFacts } from "../../src/facts.js";
+import { renderExample } from "./helpers.js";
+
+const { model } = renderExample("sr-pgsql-2node");
+const host = (pacemaker: "active" | "inactive", primitives?: number) =>
+  parseFacts(`SERVICE\tpacemaker\t${pacemaker}\n${primitives === undefined ? "" : `CIB\t${primitives}\t12\n`}`);
+
+describe("decideBootstrap", () => {
+  it("builds fresh hosts, and hosts where Pacemaker runs without a configuration (a half-finished build)", () => {
+    expect(decideBootstrap(model, { pg1: host("inactive"), pg2: host("inactive") })).toBe(true);
+    expect(decideBootstrap(model, { pg1: host("active", 0), pg2: host("inactive") })).toBe(true);
+  });
+
+  it("never rebuilds a configured cluster that runs everywhere", () => {
+    expect(decideBootstrap(model, { pg1: host("active", 9), pg2: host("active", 9) })).toBe(false);
+  });
+
+  it("refuses, naming the nodes, when a configured cluster runs on some nodes only", () => {
+    expect(() => decideBootstrap(model, { pg1: host("active", 9), pg2: host("inactive") })).toThrow(ApplyError);
+    expect(() => decideBootstrap(model, { pg1: host("active", 9), pg2: host("inactive") })).toThrow(
+      /configured and running on pg1 but Pacemaker is stopped on pg2; start it there first .*will not stop a live cluster/,
+    );
+  });
+});
+
+describe("formatDiff", () => {
+  it("prints file diffs, hides secret files, summarises the CIB, and ends with the count", () => {
+    const lines = formatDiff(
+      {
+        files: [
+          { node: "pg1", path: "/etc/corosync/corosync.conf", action: "update", reasons: ["content differs"], diff: "--- a\n+++ b\n" },
+          { node: "pg2", path: "/var/lib/postgresql/.pgpass", action: "update", reasons: ["content differs"] },
+        ],
+        cib: { node: "pg1", summary: ["rsc_defaults migration-threshold: 1 -> 3"], patch: "<diff/>" },
+        warnings: ["node pg2 is in standby"],
+        differences: 3,
+      },
+      false,
+    );
+    expect(lines).toEqual([
+      "--- pg1: /etc/corosync/corosync.conf: update (content differs)",
+      "--- a\n+++ b",
+      "--- pg2: /var/lib/postgresql/.pgpass: update (content differs)",
+      "    (content holds a secret: not shown)",
+      "--- CIB (compared on pg1):",
+      "    rsc_defaults migration-threshold: 1 -> 3",
+      "warning: node pg2 is in standby",
+      "3 difference(s)",
+    ]);
+    expect(formatDiff({ files: [], warnings: [], differences: 0 }, false)).toEqual(["no differences"]);
+  });
+});
