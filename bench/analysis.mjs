@@ -1,0 +1,81 @@
+// The "Analysis" section of docs/benchmarks.md, computed from the results of the same run (bench/run.mjs
+// calls analyse() at the end): for each target, met or not, and the evidence (phases, remote commands,
+// start-up floor, CPU) that explains a miss.
+
+const f = (x, d = 2) => (x === undefined || Number.isNaN(x) ? "?" : x.toFixed(d));
+const med = (m) => m?.wall_s?.median;
+
+function medianPhases(m) {
+  const per = m?.phases_per_sample;
+  if (!per?.length) return [];
+  const names = [...new Set(per.flat().map((p) => p.phase))];
+  return names
+    .map((phase) => {
+      const xs = per.map((ph) => ph.find((q) => q.phase === phase)?.s).filter((x) => x !== undefined).sort((a, b) => a - b);
+      const mid = xs.length >> 1;
+      return { phase, s: xs.length % 2 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2 };
+    })
+    .filter((p) => p.s !== undefined && !Number.isNaN(p.s) && p.s >= 0.01);
+}
+
+const perHost = (o) => (o ? Object.values(o) : []);
+const avg = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+
+export function analyse(r) {
+  const out = [];
+  const S = r.sizes;
+  const R = r.ratios;
+  const floor = med(r.baseline?.pgha_help);
+
+  // 1. no-op against Ansible, 3 nodes.
+  const x = R.ansible_noop_over_pgha_noop_3;
+  if (x) {
+    const p = S[3].noop_apply;
+    const ph = medianPhases(p).sort((a, b) => b.s - a.s);
+    const rt = S[3].round_trips;
+    out.push(`**pgha no-op vs Ansible no-op, 3 nodes: ${f(x.value, 1)}× (target ≥ 10×): ${x.met ? "met" : "missed"}.** ` +
+      `pgha ${f(med(p))} s (CPU ${f(p.cpu_s?.median)} s), Ansible ${f(med(S[3].ansible_noop))} s with facts and ${f(med(S[3].ansible_noop_no_facts))} s without ` +
+      `(${f(R.ansible_noop_no_facts_over_pgha_noop_3?.value, 1)}×).`);
+    if (!x.met) {
+      out.push("");
+      out.push(`- For 10× pgha would have to finish a no-op in ${f(med(S[3].ansible_noop) / 10)} s. The CLI's start-up alone (\`pgha --help\`: Node plus pgha's imports) takes ${f(floor)} s of that.`);
+      out.push(`- Where pgha's ${f(med(p))} s go (median per phase): ${ph.map((q) => `${q.phase} ${f(q.s)} s`).join("; ")}.`);
+      if (rt) {
+        out.push(`- Remote commands per host: pgha ${avg(perHost(rt.pgha_noop_traced)).toFixed(1)} traced (+1 facts; +3 on one or two nodes for the status table) over one SSH connection per host; Ansible ${avg(perHost(rt.ansible_noop_facts)).toFixed(1)} ssh invocations per host with facts, ${avg(perHost(rt.ansible_noop_no_facts)).toFixed(1)} without (over ControlMaster sockets). pgha's round trips are few; its time is in what the commands wait for (see the phases: the crmsh run that builds the desired CIB, the cluster-state polls) and in start-up, not in the number of round trips.`);
+        const cmds = rt.pgha_noop_verbose_commands ?? [];
+        if (cmds.length) out.push(`- The traced commands of a verbose no-op (seconds since start): ${cmds.slice(0, 40).map((c) => `\`${c.replace(/`/g, "'").slice(0, 110)}\``).join(", ")}.`);
+      }
+    }
+    out.push("");
+  }
+
+  // 2. 5 nodes against 2 nodes.
+  const y = R.pgha_noop_5_over_2;
+  if (y) {
+    const p2 = S[2].noop_apply;
+    const p5 = S[5].noop_apply;
+    out.push(`**pgha no-op, 5 nodes vs 2 nodes: ${f(y.value)}× (target ≤ 1.5×): ${y.met ? "met" : "missed"}.** ${f(med(p2))} s → ${f(med(p5))} s; pgha's CPU ${f(p2.cpu_s?.median)} s → ${f(p5.cpu_s?.median)} s${R.ansible_noop_5_over_2 ? `; Ansible's no-op ${f(med(S[2].ansible_noop))} s → ${f(med(S[5].ansible_noop))} s (${f(R.ansible_noop_5_over_2.value)}×)` : ""}.`);
+    const a = new Map(medianPhases(p2).map((q) => [q.phase, q.s]));
+    const b = medianPhases(p5);
+    const grow = b.filter((q) => q.s >= 0.01 || (a.get(q.phase) ?? 0) >= 0.01).map((q) => ({ phase: q.phase, d: q.s - (a.get(q.phase) ?? 0), s2: a.get(q.phase), s5: q.s })).sort((m, n) => n.d - m.d);
+    out.push("");
+    out.push(`- Per phase, 2 → 5 nodes: ${grow.map((g) => `${g.phase} ${f(g.s2)} → ${f(g.s5)} s`).join("; ")}.`);
+    const rt2 = S[2].round_trips;
+    const rt5 = S[5].round_trips;
+    if (rt2 && rt5) out.push(`- Remote commands per host stay at ${avg(perHost(rt2.pgha_noop_traced)).toFixed(1)} (2 nodes) and ${avg(perHost(rt5.pgha_noop_traced)).toFixed(1)} (5 nodes): hosts run concurrently within each task; what grows is the per-command time on hosts that all share ${r.machine.nproc} CPUs (each lab host runs corosync, Pacemaker and PostgreSQL on the same machine as pgha).`);
+    out.push("");
+  }
+
+  // 3. pgha's own time in the initial build.
+  const builds = Object.keys(S).filter((n) => S[n].initial_build?.pgha_cpu_share !== undefined);
+  if (builds.length) {
+    const parts = builds.map((n) => {
+      const b = S[n].initial_build;
+      return `${n} nodes ${f(b.cpu_s.median)} s of ${f(b.wall_s.median)} s = ${(b.pgha_cpu_share * 100).toFixed(1)} %`;
+    });
+    const all = builds.every((n) => S[n].initial_build.pgha_cpu_share < 0.1);
+    out.push(`**pgha's own time in the initial build (target < 10 %): ${all ? "met" : "missed"}.** pgha's CPU (user+sys, Node start-up included) against wall time: ${parts.join("; ")}. The rest is waiting on the hosts: initdb, pg_basebackup, Pacemaker starting, quorum, the crm load and promotion (see the phase table).`);
+    out.push("");
+  }
+  return out;
+}
