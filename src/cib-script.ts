@@ -3,14 +3,30 @@
 // CIB_file, never the live cluster), then move constraints put back. crm_diff against the live CIB is
 // then exactly the spec's drift, including elements the spec no longer has; cibadmin --patch applies it.
 // Python is there wherever crmsh is (crmsh is written in it).
+//
+// crmsh costs seconds per comparison, so a verified match is remembered in a stamp: the hash of the
+// cluster.crm that was compared and a digest of the live configuration it matched. While both are the
+// same, the CIB still matches and crmsh is not asked again. The digest leaves out what Pacemaker changes
+// at run time (node attributes such as pgsql-data-status, dc-version, last-lrm-refresh), and any other
+// change to the configuration, by hand or by Pacemaker, makes the next run compare in full.
 
 export const PGHA_DIR = "/var/lib/pgha";
 
-const PY = `import sys, xml.etree.ElementTree as ET
+const PY = `import sys, hashlib, xml.etree.ElementTree as ET
 keep = {"dc-version", "cluster-infrastructure", "cluster-name", "have-watchdog", "last-lrm-refresh"}
 mode, src, dst = sys.argv[1:4]
 tree = ET.parse(dst if mode == "restore" else src)
 cfg = tree.getroot().find("configuration")
+if mode == "digest":
+    for s in list(cfg):
+        if s.tag == "nodes":
+            cfg.remove(s)
+    for ps in cfg.iterfind("crm_config/cluster_property_set"):
+        for nv in list(ps):
+            if nv.get("name") in keep:
+                ps.remove(nv)
+    print(hashlib.sha256(ET.tostring(cfg)).hexdigest())
+    sys.exit(0)
 if mode == "strip":
     for tag in ("resources", "constraints", "rsc_defaults", "op_defaults"):
         s = cfg.find(tag)
@@ -31,21 +47,46 @@ else:
 tree.write(dst)
 `;
 
+const py = (mode: string, src: string, dst = "-") => `python3 - ${mode} ${src} ${dst} <<'PGHA_PY'\n${PY}PGHA_PY`;
+
+/** Shell that prints the stamp for cluster file `crm` against the live CIB saved in `live`. */
+const stampOf = (crm: string, live: string) => `"$(sha256sum < ${crm} | cut -d' ' -f1) $(${py("digest", live)}
+)"`;
+
 /**
  * Reads cluster.crm on stdin. Prints CHANGED or UNCHANGED; leaves cib-live.xml, cib-desired.xml and
- * cib.patch in PGHA_DIR. Changes nothing in the cluster. Without keepMoveConstraints the patch also
- * removes crm_resource move/ban leftovers (only when the operator asks for it).
+ * cib.patch in `dir`. Changes nothing in the cluster. Without keepMoveConstraints the patch also
+ * removes crm_resource move/ban leftovers (only when the operator asks for it), and the stamp is not
+ * trusted, because it was taken with the leftovers kept.
  */
-export function desiredCibScript(opts: { keepMoveConstraints: boolean } = { keepMoveConstraints: true }): string {
-  const d = PGHA_DIR;
+export function desiredCibScript(opts: { keepMoveConstraints?: boolean; dir?: string } = {}): string {
+  const d = opts.dir ?? PGHA_DIR;
+  const keep = opts.keepMoveConstraints ?? true;
   return [
     "set -e",
     `install -d -m 0700 ${d}`,
     `cat > ${d}/cluster.crm.new`,
     `cibadmin -Q > ${d}/cib-live.xml`,
-    `python3 - strip ${d}/cib-live.xml ${d}/cib-desired.xml <<'PGHA_PY'\n${PY}PGHA_PY`,
+    `stamp=${stampOf(`${d}/cluster.crm.new`, `${d}/cib-live.xml`)}`,
+    `if ${keep ? "true" : "false"} && [ "$(cat ${d}/cib.stamp 2>/dev/null)" = "$stamp" ]; then`,
+    `cp ${d}/cib-live.xml ${d}/cib-desired.xml; : > ${d}/cib.patch; echo UNCHANGED`,
+    "else",
+    py("strip", `${d}/cib-live.xml`, `${d}/cib-desired.xml`),
     `CIB_file=${d}/cib-desired.xml crm -F -D plain configure load update ${d}/cluster.crm.new >/dev/null`,
-    ...(opts.keepMoveConstraints ? [`python3 - restore ${d}/cib-live.xml ${d}/cib-desired.xml <<'PGHA_PY'\n${PY}PGHA_PY`] : []),
-    `if crm_diff --no-version -o ${d}/cib-live.xml -n ${d}/cib-desired.xml > ${d}/cib.patch; then echo UNCHANGED; else echo CHANGED; fi`,
+    ...(keep ? [py("restore", `${d}/cib-live.xml`, `${d}/cib-desired.xml`)] : []),
+    `if crm_diff --no-version -o ${d}/cib-live.xml -n ${d}/cib-desired.xml > ${d}/cib.patch; then echo "$stamp" > ${d}/cib.stamp; echo UNCHANGED; else echo CHANGED; fi`,
+    "fi",
+  ].join("\n");
+}
+
+/** After desiredCibScript said CHANGED: applies the patch, keeps cluster.crm, and stamps the result. */
+export function applyCibPatchScript(dir = PGHA_DIR): string {
+  const d = dir;
+  return [
+    "set -e",
+    `cibadmin --patch --xml-file ${d}/cib.patch`,
+    `mv ${d}/cluster.crm.new ${d}/cluster.crm`,
+    `cibadmin -Q > ${d}/cib-live.xml`,
+    `echo ${stampOf(`${d}/cluster.crm`, `${d}/cib-live.xml`)} > ${d}/cib.stamp`,
   ].join("\n");
 }

@@ -9,6 +9,7 @@ import { tmpdir, userInfo } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { applyCibPatchScript, desiredCibScript } from "../../src/cib-script.js";
 import { main } from "../../src/cli.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -526,5 +527,73 @@ describe.skipIf(Boolean(skipCorosync))("corosync -t accepts every rendered coros
     expect(result.code).not.toBe(0);
     expect(complaints.join("\n")).toMatch(/totem\.token/);
     expect(complaints.some((c) => NOT_A_NODE[0]!.test(c))).toBe(false);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The desired-CIB comparison (crm_load, diff) and its stamp, against a CIB file with real crmsh.
+
+describe.skipIf(Boolean(skipCrm))("the desired-CIB comparison and its stamp", { timeout: 120_000 }, () => {
+  const example = "sr-pgsql-2node";
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  /** Runs the comparison with cluster.crm `crm` on stdin; PATH may hide crmsh to prove it was not needed. */
+  const compare = async (crm: string, opts: { keepMoveConstraints?: boolean; withoutCrmsh?: boolean } = {}) => {
+    const script = join(dir, "compare.sh");
+    writeFileSync(script, desiredCibScript({ keepMoveConstraints: opts.keepMoveConstraints, dir: join(dir, "pgha") }));
+    const runEnv = opts.withoutCrmsh ? { ...env, PATH: `${join(dir, "nocrm")}${delimiter}${env.PATH}` } : env;
+    const r = await sh("sh", ["-c", `sh ${script} < ${crm}`], { env: runEnv, timeoutMs: 60_000 });
+    expect(r.code, show(r)).toBe(0);
+    return r.stdout.trim();
+  };
+  const patch = async () => {
+    const r = await sh("sh", ["-c", applyCibPatchScript(join(dir, "pgha"))], { env });
+    expect(r.code, show(r)).toBe(0);
+  };
+
+  beforeAll(async () => {
+    dir = join(work, "stamp");
+    mkdirSync(join(dir, "nocrm"), { recursive: true });
+    // A crm that fails loudly: the fast path must not call crmsh at all.
+    writeFileSync(join(dir, "nocrm", "crm"), "#!/bin/sh\necho 'crmsh was called' >&2\nexit 99\n");
+    chmodSync(join(dir, "nocrm", "crm"), 0o755);
+    writeFileSync(join(dir, "cib.xml"), await emptyCib(ex(example).nodes));
+    mkdirSync(join(dir, "home"), { recursive: true });
+    env = { ...process.env, CIB_file: join(dir, "cib.xml"), HOME: join(dir, "home") };
+  });
+
+  it("finds an empty CIB different, patches it, and then trusts the stamp without crmsh", async () => {
+    const crm = ex(example).crm;
+    expect(await compare(crm)).toBe("CHANGED");
+    await patch();
+    expect(await compare(crm, { withoutCrmsh: true })).toBe("UNCHANGED");
+    expect(readFileSync(join(dir, "pgha", "cib.patch"), "utf8")).toBe("");
+  });
+
+  it("ignores what Pacemaker changes at run time (permanent node attributes)", async () => {
+    const r = await sh("crm_attribute", ["-l", "forever", "-N", ex(example).nodes[0]![0], "-n", "pgsql-data-status", "--update=LATEST"], { env });
+    expect(r.code, show(r)).toBe(0);
+    expect(await compare(ex(example).crm, { withoutCrmsh: true })).toBe("UNCHANGED");
+  });
+
+  it("compares in full after a hand edit, and finds it", async () => {
+    const cib = join(dir, "cib.xml");
+    const before = readFileSync(cib, "utf8");
+    writeFileSync(cib, before.replace(/(name="migration-threshold" value=")\d+"/, (_, head: string) => `${head}7"`));
+    expect(readFileSync(cib, "utf8")).not.toBe(before);
+    expect(await compare(ex(example).crm)).toBe("CHANGED");
+    await patch();
+    expect(await compare(ex(example).crm, { withoutCrmsh: true })).toBe("UNCHANGED");
+  });
+
+  it("compares in full when cluster.crm changed", async () => {
+    const edited = join(dir, "edited.crm");
+    writeFileSync(edited, readFileSync(ex(example).crm, "utf8").replace(/migration-threshold=\d+/, "migration-threshold=9"));
+    expect(await compare(edited)).toBe("CHANGED");
+  });
+
+  it("does not trust the stamp when move constraints are to be cleared", async () => {
+    const r = await compare(ex(example).crm, { keepMoveConstraints: false, withoutCrmsh: true }).catch((e: Error) => e.message);
+    expect(r).toMatch(/crmsh was called/);
   });
 });
