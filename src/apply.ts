@@ -6,6 +6,7 @@ import { Listr, PRESET_TIMESTAMP, type ListrTask } from "listr2";
 // listr2 types its renderers generically; pgha picks one at run time.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Task = ListrTask<unknown, any, any>;
+import { clusterStatusTable, reuse, type StatusView } from "./cluster-status.js";
 import { factsScript, parseFacts, type HostFacts } from "./facts.js";
 import type { ClusterModel } from "./model/types.js";
 import type { Playbook, PlaybookTask } from "./playbook.js";
@@ -39,7 +40,11 @@ export interface ApplyResult {
   changed: number;
   reports: TaskReport[];
   bootstrap: boolean;
+  /** The name of the playbook that ran. */
+  playbook: string;
   facts: Record<string, HostFacts>;
+  /** The cluster as it is after the run, read over the run's own connections (not in check mode). */
+  status?: StatusView;
 }
 
 export class ApplyError extends Error {
@@ -96,11 +101,13 @@ function targets(task: PlaybookTask, hosts: HostCtx[], limit?: string[]): HostCt
   return task.run_once ? t.slice(0, 1) : t;
 }
 
-export async function apply(model: ClusterModel, rendered: RenderedCluster, playbook: Playbook, opts: ApplyOptions): Promise<ApplyResult> {
+/** `choose` picks the playbook once the facts say whether the cluster still has to be built. */
+export async function apply(model: ClusterModel, rendered: RenderedCluster, choose: Playbook | ((bootstrap: boolean) => Playbook), opts: ApplyOptions): Promise<ApplyResult> {
   const conns = await connectAll(model, opts);
   try {
     const facts = await gatherFacts(model, conns);
     const bootstrap = decideBootstrap(model, facts);
+    const playbook = typeof choose === "function" ? choose(bootstrap) : choose;
     const hosts: HostCtx[] = model.nodes.map((n) => ({ node: n, conn: conns.get(n.name)!, facts: facts[n.name]! }));
     const ctx: RunCtx = {
       model,
@@ -156,7 +163,8 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, play
       throw new ApplyError(maskSecrets((e as Error).message, model.secrets), reports);
     }
     for (const t of playbook.tasks) if ((t.when === "bootstrap" && !bootstrap) || (t.when === "not bootstrap" && bootstrap)) reports.push({ task: t.name, node: "-", status: "skipped" });
-    return { changed: reports.filter((r) => r.status === "changed").length, reports, bootstrap, facts };
+    const status = opts.check ? undefined : await clusterStatusTable(model, reuse(conns)).catch(() => undefined);
+    return { changed: reports.filter((r) => r.status === "changed").length, reports, bootstrap, playbook: playbook.name, facts, status };
   } finally {
     conns.forEach((c) => c.close());
   }

@@ -191,11 +191,12 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         const connection = connectionOptions(opts);
         const { apply } = await import("./apply.js");
         const { diffCluster, formatDiff } = await import("./diff.js");
-        const { clusterStatusTable } = await import("./cluster-status.js");
         if (opts["rebuild-cib"] && opts.playbook) throw new UsageError("--rebuild-cib runs playbooks/rebuild-cib.yml; it does not combine with -p");
-        const playbook = loadPlaybook(opts.playbook ?? join(PROJECT_ROOT, "playbooks", opts["rebuild-cib"] ? "rebuild-cib.yml" : "build.yml"));
+        const bundled = (name: string) => loadPlaybook(join(PROJECT_ROOT, "playbooks", `${name}.yml`));
+        // Checked before anything connects: a broken playbook is bad input like a broken spec.
+        const playbook = opts.playbook ? loadPlaybook(opts.playbook) : opts["rebuild-cib"] ? bundled("rebuild-cib") : { build: bundled("build"), reconfigure: bundled("reconfigure") };
         if (opts.diff && !json) for (const l of formatDiff(await diffCluster(model, rendered, connection), opts.verbose)) io.out(l);
-        const result = await apply(model, rendered, playbook, {
+        const result = await apply(model, rendered, "tasks" in playbook ? playbook : (bootstrap) => (bootstrap ? playbook.build : playbook.reconfigure), {
           check: opts.check,
           verbose: opts.verbose,
           limit,
@@ -204,14 +205,14 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
           renderer: json ? "silent" : process.stdout.isTTY && !process.env.CI ? "default" : "simple",
           log: (l) => io.err(maskSecrets(l, model.secrets)),
         });
-        const status = opts.check ? undefined : await clusterStatusTable(model).catch(() => undefined);
+        const status = result.status;
         if (json) io.out(maskSecrets(JSON.stringify({ ok: true, check: opts.check, changed: result.changed, bootstrap: result.bootstrap, tasks: result.reports, status: status?.status }, null, 2), secrets));
         else {
           if (status) io.out(status.text);
           io.out(
             result.changed === 0
-              ? `ok: nothing ${opts.check ? "would change" : "changed"} (${model.nodes.length} nodes, ${playbook.name})`
-              : `${opts.check ? "check: " : ""}${result.changed} task(s) ${opts.check ? "would change" : "changed"} (${model.nodes.length} nodes, ${playbook.name})`,
+              ? `ok: nothing ${opts.check ? "would change" : "changed"} (${model.nodes.length} nodes, ${result.playbook})`
+              : `${opts.check ? "check: " : ""}${result.changed} task(s) ${opts.check ? "would change" : "changed"} (${model.nodes.length} nodes, ${result.playbook})`,
           );
         }
         return opts.check && result.changed > 0 ? EXIT.changes : EXIT.ok;
@@ -227,10 +228,10 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         return result.differences > 0 ? EXIT.changes : EXIT.ok;
       }
       case "status": {
-        const { clusterStatusTable } = await import("./cluster-status.js");
+        const { clusterStatusTable, connectWith } = await import("./cluster-status.js");
         const { model } = load(opts, true);
         secrets = model.secrets;
-        const st = await clusterStatusTable(model);
+        const st = await clusterStatusTable(model, connectWith(connectionOptions(opts)));
         if (json) io.out(JSON.stringify(st.status, null, 2));
         else io.out(st.text);
         return EXIT.ok;

@@ -1,9 +1,15 @@
 // `pgha status` and the table after apply: the cluster as Pacemaker and PostgreSQL see it, read from the
 // first node that answers.
-import type { ClusterModel } from "./model/types.js";
+import type { ClusterModel, ClusterNode } from "./model/types.js";
 import { shq } from "./shell.js";
 import { leftoverMoveConstraints, parseCrmMon, statusTable, type ClusterStatus } from "./status.js";
-import { connect, type Connection } from "./transport.js";
+import { connect, type Connection, type TransportOptions } from "./transport.js";
+
+/** How status reaches a node: a new connection (`pgha status`), or one that apply already holds. */
+export type Opener = (node: ClusterNode) => Promise<Connection>;
+export const connectWith = (opts: TransportOptions): Opener => (n) => connect(n, opts);
+/** Connections owned by someone else: closing them here is a no-op. */
+export const reuse = (conns: Map<string, Connection>): Opener => async (n) => ({ ...conns.get(n.name)!, close: () => undefined });
 
 export interface StatusReport {
   cluster: ClusterStatus;
@@ -13,12 +19,12 @@ export interface StatusReport {
   warnings: string[];
 }
 
-async function firstAnswering(model: ClusterModel): Promise<{ conn: Connection; xml: string }> {
+async function firstAnswering(model: ClusterModel, open: Opener): Promise<{ conn: Connection; xml: string }> {
   const errors: string[] = [];
   for (const n of model.nodes) {
     let conn: Connection | undefined;
     try {
-      conn = await connect(n, { connectTimeoutMs: 10_000 });
+      conn = await open(n);
       const r = await conn.exec("crm_mon -1 --output-as=xml");
       if (r.code === 0) return { conn, xml: r.stdout };
       errors.push(`${n.name}: crm_mon: ${r.stderr.trim().split("\n")[0]}`);
@@ -30,8 +36,8 @@ async function firstAnswering(model: ClusterModel): Promise<{ conn: Connection; 
   throw new Error(`no node reports cluster status:\n  ${errors.join("\n  ")}`);
 }
 
-export async function readStatus(model: ClusterModel): Promise<StatusReport> {
-  const { conn, xml } = await firstAnswering(model);
+export async function readStatus(model: ClusterModel, open: Opener): Promise<StatusReport> {
+  const { conn, xml } = await firstAnswering(model, open);
   try {
     const cluster = parseCrmMon(xml);
     const cib = await conn.exec("cibadmin -Q -o constraints");
@@ -41,7 +47,7 @@ export async function readStatus(model: ClusterModel): Promise<StatusReport> {
     const primary = cluster.resources.find((r) => r.id === ids.postgresql && /^(Promoted|Master)$/.test(r.role))?.nodes[0];
     const pnode = model.nodes.find((n) => n.name === primary);
     if (pnode && model.topology === "streaming-replication") {
-      const pc = pnode.name === conn.node ? conn : await connect(pnode, { connectTimeoutMs: 10_000 });
+      const pc = pnode.name === conn.node ? conn : await open(pnode);
       const pg = model.postgresql;
       const r = await pc.exec(`runuser -u ${pg.osUser} -- ${pg.bindir}/psql -X -At -F ' ' -h ${shq(pg.socketDirectory)} -p ${pg.port} -d postgres -c "SELECT application_name, state, sync_state FROM pg_stat_replication"`);
       for (const line of r.stdout.split("\n").filter(Boolean)) {
@@ -68,8 +74,13 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
 }
 
-export async function clusterStatusTable(model: ClusterModel): Promise<{ status: StatusReport; text: string }> {
-  const status = await readStatus(model);
+export interface StatusView {
+  status: StatusReport;
+  text: string;
+}
+
+export async function clusterStatusTable(model: ClusterModel, open: Opener): Promise<StatusView> {
+  const status = await readStatus(model, open);
   const ids = model.resourceIds;
   const rows = statusTable(status.cluster, ids.postgresql, [ids.vipMaster, ids.vipReplication, ids.vipReadonly], `${ids.postgresql}-status`).map((r) => {
     const rep = status.replication[r[0]!];

@@ -12,7 +12,8 @@ import { shq } from "./shell.js";
 import { parseCrmMon, permanentNodeAttributes, type ClusterStatus } from "./status.js";
 import type { Connection, ExecResult } from "./transport.js";
 import type { ModuleName } from "./playbook.js";
-import { desiredCibScript, PGHA_DIR } from "./cib-script.js";
+import { applyCibPatchScript, desiredCibScript, PGHA_DIR } from "./cib-script.js";
+import { classifyCorosyncChange } from "./corosync-change.js";
 
 export interface HostCtx {
   node: ClusterNode;
@@ -278,9 +279,8 @@ async function pgReload(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
 async function crmLoad(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
   const out = await must(ctx, h, desiredCibScript({ keepMoveConstraints: !ctx.clearMoveConstraints }), ctx.rendered.crm);
   const changed = /^CHANGED$/m.test(out);
-  const d = PGHA_DIR;
-  if (changed && !ctx.check) await must(ctx, h, `cibadmin --patch --xml-file ${d}/cib.patch && mv ${d}/cluster.crm.new ${d}/cluster.crm`);
-  else if (!ctx.check) await must(ctx, h, `mv ${d}/cluster.crm.new ${d}/cluster.crm`);
+  if (changed && !ctx.check) await must(ctx, h, applyCibPatchScript());
+  else if (!ctx.check) await must(ctx, h, `mv ${PGHA_DIR}/cluster.crm.new ${PGHA_DIR}/cluster.crm`);
   return { changed };
 }
 
@@ -355,6 +355,29 @@ async function waitFor(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): 
 const runningPrimary = (ctx: RunCtx, s: ClusterStatus | undefined): string | undefined =>
   s?.resources.find((r) => r.id === ctx.model.resourceIds.postgresql && /^(Promoted|Master|Started)$/.test(r.role))?.nodes[0];
 
+/** Stops Pacemaker everywhere, standbys first and the primary last, then corosync; returns the primary. */
+async function stopCluster(ctx: RunCtx, h: HostCtx): Promise<string | undefined> {
+  const primary = runningPrimary(ctx, await clusterStatus(ctx, h));
+  const order = [...ctx.hosts.filter((x) => x.node.name !== primary), ...ctx.hosts.filter((x) => x.node.name === primary)];
+  for (const x of order) await service(ctx, x, { name: "pacemaker", state: "stopped" });
+  // corosync too, once Pacemaker is down everywhere: the start then runs the corosync.conf on disk.
+  await Promise.all(ctx.hosts.map((x) => service(ctx, x, { name: "corosync", state: "stopped" })));
+  return primary;
+}
+
+async function startCluster(ctx: RunCtx, h: HostCtx, timeout: unknown): Promise<void> {
+  await Promise.all(ctx.hosts.map((x) => service(ctx, x, { name: "pacemaker", state: "started" })));
+  await waitFor(ctx, h, { condition: "online", timeout: timeout ?? 180 });
+}
+
+/** After a whole-cluster restart: the same primary is promoted again, with its standbys streaming. */
+async function expectPrimary(ctx: RunCtx, h: HostCtx, primary: string | undefined, timeout: unknown, what: string): Promise<string | undefined> {
+  await waitFor(ctx, h, { condition: "replication", timeout: timeout ?? 300 });
+  const after = runningPrimary(ctx, await clusterStatus(ctx, h));
+  if (primary && after !== primary) throw new TaskError(h.node.name, `${what}, but the primary moved from ${primary} to ${after ?? "nowhere"}`);
+  return after;
+}
+
 /**
  * The operators' manual's CIB reload (stop Pacemaker everywhere, rm -f /var/lib/pacemaker/cib/*, start,
  * load the crm file), run so that the primary stays the primary: standbys stop first, so Pacemaker has
@@ -363,17 +386,11 @@ const runningPrimary = (ctx: RunCtx, s: ClusterStatus | undefined): string | und
  * CIB too: they are saved first and written back before the configuration is loaded.
  */
 async function cibRebuild(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
-  const before = await clusterStatus(ctx, h);
-  const primary = runningPrimary(ctx, before);
-  if (ctx.check) return { changed: true, msg: `would stop Pacemaker on every node (${primary ?? "no primary"} last), clear the CIB, start it and load cluster.crm` };
+  if (ctx.check) return { changed: true, msg: `would stop Pacemaker on every node (${runningPrimary(ctx, await clusterStatus(ctx, h)) ?? "no primary"} last), clear the CIB, start it and load cluster.crm` };
   const attributes = permanentNodeAttributes(await must(ctx, h, "cibadmin -Q -o nodes"));
-  const order = [...ctx.hosts.filter((x) => x.node.name !== primary), ...ctx.hosts.filter((x) => x.node.name === primary)];
-  for (const x of order) await service(ctx, x, { name: "pacemaker", state: "stopped" });
-  // corosync too, once Pacemaker is down everywhere: the restart then applies any corosync.conf change.
-  await Promise.all(ctx.hosts.map((x) => service(ctx, x, { name: "corosync", state: "stopped" })));
+  const primary = await stopCluster(ctx, h);
   for (const x of ctx.hosts) await cibClear(ctx, x);
-  await Promise.all(ctx.hosts.map((x) => service(ctx, x, { name: "pacemaker", state: "started" })));
-  await waitFor(ctx, h, { condition: "online", timeout: args.timeout ?? 180 });
+  await startCluster(ctx, h, args.timeout);
   for (const [node, attrs] of Object.entries(attributes)) {
     for (const [name, value] of Object.entries(attrs)) {
       // --update=VALUE: Pacemaker 2.1.5's crm_attribute misreads a value that starts with '-' after -v.
@@ -381,10 +398,79 @@ async function cibRebuild(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>
     }
   }
   await crmLoad(ctx, h);
-  await waitFor(ctx, h, { condition: "replication", timeout: args.timeout ?? 300 });
-  const after = runningPrimary(ctx, await clusterStatus(ctx, h));
-  if (primary && after !== primary) throw new TaskError(h.node.name, `the CIB was rebuilt, but the primary moved from ${primary} to ${after ?? "nowhere"}`);
+  const after = await expectPrimary(ctx, h, primary, args.timeout, "the CIB was rebuilt");
   return { changed: true, msg: `CIB rebuilt; primary ${after ?? "-"}, ${Object.keys(attributes).length} node(s)' permanent attributes kept` };
+}
+
+const COROSYNC_CONF = "/etc/corosync/corosync.conf";
+const COROSYNC_APPLIED = `${PGHA_DIR}/corosync.conf.applied`;
+
+/**
+ * What corosync on this host runs with: nothing (not running); the file on disk, when corosync started
+ * after it was last written; else the copy pgha kept when it last applied it; else (a cluster pgha has
+ * not reconfigured before) the file as it was before this run.
+ */
+async function corosyncRunning(ctx: RunCtx, x: HostCtx): Promise<{ state: string; recorded: boolean; content?: string }> {
+  const f = ctx.rendered.files.find((r) => r.node === x.node.name && r.path === COROSYNC_CONF);
+  const writtenNow = !ctx.check && f !== undefined && planFile(f, x.facts).action !== "none";
+  const c = COROSYNC_CONF;
+  const out = await must(
+    ctx,
+    x,
+    [
+      `if cmp -s ${c} ${COROSYNC_APPLIED}; then echo recorded; fi`,
+      `pid=$(pidof corosync) || { echo inactive; exit 0; }`,
+      `start=$(( $(date +%s) - $(ps -o etimes= -p "\${pid%% *}") ))`,
+      `if [ "$start" -gt "$(stat -c %Y ${c} 2>/dev/null || echo 0)" ]; then echo file; cat ${c}`,
+      `elif [ -f ${COROSYNC_APPLIED} ]; then echo applied; cat ${COROSYNC_APPLIED}`,
+      `elif ${writtenNow ? "true" : "false"} && [ -f ${c}.pgha-backup ]; then echo backup; cat ${c}.pgha-backup`,
+      `else echo file; cat ${c}; fi`,
+    ].join("\n"),
+  );
+  const recorded = out.startsWith("recorded\n");
+  const rest = recorded ? out.slice("recorded\n".length) : out;
+  const nl = rest.indexOf("\n");
+  return nl < 0 || rest.startsWith("inactive") ? { state: "inactive", recorded } : { state: rest.slice(0, nl), recorded, content: rest.slice(nl + 1) };
+}
+
+/**
+ * Brings running corosync to the corosync.conf on disk, cluster-wide: nothing when it already runs it,
+ * `corosync-cfgtool -R` when every change can be made at run time, else a coordinated restart of the
+ * whole cluster (Pacemaker stopped standbys first and the primary last, corosync restarted everywhere,
+ * the same primary promoted again). What was applied is kept, so a run that stops half-way is finished
+ * by the next one.
+ */
+async function corosyncApply(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
+  const running = await Promise.all(ctx.hosts.map((x) => corosyncRunning(ctx, x)));
+  const desired = ctx.hosts.map((x) => ctx.rendered.files.find((r) => r.node === x.node.name && r.path === COROSYNC_CONF)?.content ?? "");
+  const changes = ctx.hosts.flatMap((x, i) => (running[i]!.content === undefined ? [] : [{ node: x.node.name, ...classifyCorosyncChange(running[i]!.content!, desired[i]!) }]));
+  const needRestart = [...new Set(changes.flatMap((c) => c.needRestart))];
+  const changed = [...new Set(changes.flatMap((c) => c.changed))];
+  // The copy is taken once the file on disk is what corosync runs (or will run when it starts).
+  const record = () => Promise.all(ctx.hosts.map((x, i) => (running[i]!.recorded ? undefined : must(ctx, x, `install -d -m 0700 ${PGHA_DIR} && install -m 0600 ${COROSYNC_CONF} ${COROSYNC_APPLIED}`))));
+  if (!changed.length) {
+    if (!ctx.check) await record();
+    return { changed: false };
+  }
+  const nodes = changes.filter((c) => c.apply !== "none").map((c) => c.node);
+  if (!needRestart.length) {
+    const msg = `reload on ${nodes.join(", ")}: ${changed.join(", ")}`;
+    if (ctx.check) return { changed: true, msg: `would ${msg}` };
+    const active = ctx.hosts.find((_, i) => running[i]!.state !== "inactive")!;
+    await must(ctx, active, "corosync-cfgtool -R");
+    await record();
+    return { changed: true, msg };
+  }
+  const msg = `coordinated restart of the whole cluster: ${needRestart.join(", ")} cannot change at run time`;
+  if (ctx.check) return { changed: true, msg: `would do a ${msg}` };
+  const pacemakerRan = (await exec(ctx, h, "systemctl is-active --quiet pacemaker")).code === 0;
+  const primary = await stopCluster(ctx, h);
+  await record();
+  if (pacemakerRan) {
+    await startCluster(ctx, h, args.timeout);
+    if ((h.facts.cib?.primitives ?? 0) > 0) await expectPrimary(ctx, h, primary, args.timeout, "corosync was restarted");
+  }
+  return { changed: true, msg };
 }
 
 export type Module = (ctx: RunCtx, h: HostCtx, args: Record<string, unknown>) => Promise<TaskResult> | TaskResult;
@@ -397,6 +483,7 @@ export const MODULE_IMPLS: Record<ModuleName, Module> = {
   service,
   cib_clear: cibClear,
   cib_rebuild: cibRebuild,
+  corosync_apply: corosyncApply,
   pg_bootstrap: pgBootstrap,
   crm_load: crmLoad,
   wait_for: waitFor,

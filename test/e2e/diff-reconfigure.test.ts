@@ -105,6 +105,37 @@ describe("diff and reconfigure on sr-pgsql-2node", () => {
     expect((await pgha(["diff", ...INV, "-s", SPEC])).code).toBe(0);
   });
 
+  const cmap = (h: string, key: string) => onHost(h, `corosync-cmapctl -g ${key}`).trim().split(" = ")[1];
+  const pacemakerdPid = (h: string) => onHost(h, "pidof pacemakerd").trim();
+
+  it("a totem timing change is applied with corosync-cfgtool -R: Pacemaker keeps running", async () => {
+    const pids = { pg1: pacemakerdPid("pg1"), pg2: pacemakerdPid("pg2") };
+    const spec = specWith(["token: 3000", "token: 4500"]);
+    const check = await pgha(["apply", "--check", ...INV, "-s", spec]);
+    expect(check.code, check.output).toBe(2);
+    expect(check.stdout).toMatch(/would reload on pg1, pg2: totem\.token/);
+    const a = await pgha(["apply", ...INV, "-s", spec]);
+    expect(a.code, a.output).toBe(0);
+    expect(a.stdout).toMatch(/reload on pg1, pg2: totem\.token/);
+    for (const h of ["pg1", "pg2"] as const) {
+      expect(cmap(h, "runtime.config.totem.token")).toBe("4500");
+      expect(pacemakerdPid(h)).toBe(pids[h]);
+    }
+    const again = await pgha(["apply", ...INV, "-s", spec]);
+    expect(again.stdout.trim().split("\n").at(-1)).toMatch(/^ok: nothing changed/);
+  });
+
+  it("a corosync.conf pushed by a run that stopped before applying it is applied by the next run", async () => {
+    // What an interrupted run leaves: the new file on disk, corosync still running the old one.
+    for (const h of ["pg1", "pg2"]) onHost(h, "sed -i 's/token: 4500/token: 3000/' /etc/corosync/corosync.conf");
+    expect(cmap("pg1", "runtime.config.totem.token")).toBe("4500");
+    const a = await pgha(["apply", ...INV, "-s", SPEC]);
+    expect(a.code, a.output).toBe(0);
+    expect(a.stdout).toMatch(/reload on pg1, pg2: totem\.token/);
+    expect(cmap("pg1", "runtime.config.totem.token")).toBe("3000");
+    expect(cmap("pg2", "runtime.config.totem.token")).toBe("3000");
+  });
+
   it("a manual crm_resource --move is reported as a leftover constraint, not deleted", async () => {
     onHost("pg1", "crm_resource --ban -r vip-slave -N pg1");
     const d = await pgha(["diff", ...INV, "-s", SPEC]);
@@ -136,4 +167,21 @@ describe("diff and reconfigure on sr-pgsql-2node", () => {
     expect(psqlOn("pg1", "SELECT pg_postmaster_start_time()")).toBe(started);
     expect(psqlOn("pg1", "SHOW shared_buffers")).toBe("128MB");
   });
+
+  it("a change corosync cannot make at run time restarts the whole cluster, keeping the primary", async () => {
+    const primary = where(clusterOn("pg1"), "pgsql", "Promoted")[0];
+    const spec = specWith(["name: pgcluster", "name: pgcluster-b"]);
+    const check = await pgha(["apply", "--check", ...INV, "-s", spec]);
+    expect(check.code, check.output).toBe(2);
+    expect(check.stdout).toMatch(/would do a coordinated restart of the whole cluster: totem\.cluster_name cannot change at run time/);
+    const a = await pgha(["apply", ...INV, "-s", spec], { timeoutMs: 600_000 });
+    expect(a.code, a.output).toBe(0);
+    expect(a.stdout).toMatch(/coordinated restart of the whole cluster/);
+    expect(cmap("pg1", "totem.cluster_name")).toBe("pgcluster-b");
+    expect(cmap("pg2", "totem.cluster_name")).toBe("pgcluster-b");
+    await healthy();
+    expect(where(clusterOn("pg1"), "pgsql", "Promoted")).toEqual([primary]);
+    const d = await pgha(["diff", ...INV, "-s", spec]);
+    expect(d.code, d.output).toBe(0);
+  }, 600_000);
 });
