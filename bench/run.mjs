@@ -2,7 +2,7 @@
 // `npm run bench` (issue 6): pgha against Ansible on the same lab hosts, and how pgha's cost grows with the
 // number of nodes. Run after `npm run build`; imports only from dist/ and runs bin/pgha.js.
 //
-//   node bench/run.mjs [--nodes 2,3,5] [--samples 5] [--changed-samples 3] [--render-only] [--keep-lab]
+//   node bench/run.mjs [--nodes 2,3,5] [--samples 5] [--changed-samples 3] [--ansible-nodes 3] [--render-only] [--keep-lab]
 //
 // For every node count N: generate an inventory and a PAF spec for pg1..pgN (from inventories/paf-3node),
 // time render/validate without the lab, bring the lab up with N fresh hosts, time the initial build
@@ -39,6 +39,8 @@ const { values: argv } = parseArgs({
     "keep-lab": { type: "boolean", default: false },
     // Second run to complete a first one cut short: skip Ansible, keep the other sizes' results.
     "no-ansible": { type: "boolean", default: false },
+    // Time Ansible at these sizes only (it is the slow part of a run); default: every size.
+    "ansible-nodes": { type: "string" },
     append: { type: "boolean", default: false },
     // Rewrite docs/benchmarks.md (ratios, analysis) from bench/results.json without measuring.
     regenerate: { type: "boolean", default: false },
@@ -405,7 +407,7 @@ async function benchSize(n, work, phase) {
     return run;
   };
   log(`${n} nodes: warm-up and round-trip counts`);
-  const NA = argv["no-ansible"];
+  const NA = argv["no-ansible"] || (argv["ansible-nodes"] !== undefined && !argv["ansible-nodes"].split(",").map(Number).includes(n));
   const skipped = { code: 0, lines: [], stdout: "", stderr: "" };
   const aWarm = NA ? skipped : check(await ansible(true), "ansible warm-up");
   if (!NA) S.ansible_first_run = { wall_s: aWarm.wall_s, cpu_s: aWarm.cpu_s, recap: recap(aWarm) };

@@ -12,21 +12,11 @@
 
 export const PGHA_DIR = "/var/lib/pgha";
 
-const PY = `import sys, hashlib, xml.etree.ElementTree as ET
+const PY = `import sys, xml.etree.ElementTree as ET
 keep = {"dc-version", "cluster-infrastructure", "cluster-name", "have-watchdog", "last-lrm-refresh"}
 mode, src, dst = sys.argv[1:4]
 tree = ET.parse(dst if mode == "restore" else src)
 cfg = tree.getroot().find("configuration")
-if mode == "digest":
-    for s in list(cfg):
-        if s.tag == "nodes":
-            cfg.remove(s)
-    for ps in cfg.iterfind("crm_config/cluster_property_set"):
-        for nv in list(ps):
-            if nv.get("name") in keep:
-                ps.remove(nv)
-    print(hashlib.sha256(ET.tostring(cfg)).hexdigest())
-    sys.exit(0)
 if mode == "strip":
     for tag in ("resources", "constraints", "rsc_defaults", "op_defaults"):
         s = cfg.find(tag)
@@ -47,11 +37,18 @@ else:
 tree.write(dst)
 `;
 
-const py = (mode: string, src: string, dst = "-") => `python3 - ${mode} ${src} ${dst} <<'PGHA_PY'\n${PY}PGHA_PY`;
+const py = (mode: string, src: string, dst: string) => `python3 - ${mode} ${src} ${dst} <<'PGHA_PY'\n${PY}PGHA_PY`;
+
+/**
+ * The live configuration's digest: the configuration section as cibadmin prints it (one element per
+ * line), without the nodes section and the properties Pacemaker maintains. awk, not Python: it runs
+ * on every no-op, and Python's start-up alone costs more than the whole pipeline.
+ */
+const digestOf = (live: string) =>
+  `awk '/<configuration>/ { c = 1 } /<nodes>/ { n = 1 } c && !n && !/id="cib-bootstrap-options-(dc-version|cluster-infrastructure|cluster-name|have-watchdog|last-lrm-refresh)"/ { print } /<\\/nodes>/ { n = 0 } /<\\/configuration>/ { c = 0 }' ${live} | sha256sum | cut -d' ' -f1`;
 
 /** Shell that prints the stamp for cluster file `crm` against the live CIB saved in `live`. */
-const stampOf = (crm: string, live: string) => `"$(sha256sum < ${crm} | cut -d' ' -f1) $(${py("digest", live)}
-)"`;
+const stampOf = (crm: string, live: string) => `"$(sha256sum < ${crm} | cut -d' ' -f1) $(${digestOf(live)})"`;
 
 /**
  * Reads cluster.crm on stdin. Prints CHANGED or UNCHANGED; leaves cib-live.xml, cib-desired.xml and

@@ -1,6 +1,7 @@
 // Facts: what a host looks like now, read in ONE remote command per host, so a no-op run costs one round
 // trip. The script is generated here and its output parsed here; both are pure and unit-tested.
 import type { ClusterModel, ManagedDirectory, ManagedFile } from "./model/types.js";
+import { PGHA_DIR } from "./cib-script.js";
 import { shq } from "./shell.js";
 
 export interface FileFact {
@@ -51,37 +52,48 @@ export function requiredBinaries(model: ClusterModel): string[] {
 /** The agent-line pattern as an ERE for grep (the JS RegExp source without its anchors is portable here). */
 const ere = (re: RegExp): string => re.source;
 
+/**
+ * One POSIX sh script that prints tab-separated fact lines. It forks as little as it can (a fork costs
+ * milliseconds on a busy host, and a no-op run is mostly this script): shell builtins where they do,
+ * one sha256sum and one stat for all managed files, and the binaries' versions cached in PGHA_DIR
+ * under the binaries' size and mtime, so they are asked only after an upgrade.
+ */
 export function factsScript(model: ClusterModel, files: ManagedFile[], directories: ManagedDirectory[] = []): string {
   const pg = model.postgresql;
+  const versionBins = ["pacemakerd", "corosync", `${pg.bindir}/postgres`];
+  const plain = files.filter((f) => !f.agentLines).map((f) => shq(f.path));
   const lines = [
     "export LC_ALL=C",
     'echo "HOSTNAME\t$(uname -n)"',
     ...SERVICES.map((s) => `if systemctl is-active --quiet ${s} 2>/dev/null; then echo "SERVICE\t${s}\tactive"; else echo "SERVICE\t${s}\tinactive"; fi`),
-    ...requiredBinaries(model).map((b) => `echo "BIN\t${b}\t$(command -v ${shq(b)} 2>/dev/null)"`),
-    `ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print "NIC\\t" $2}'`,
+    `for b in ${requiredBinaries(model).map(shq).join(" ")}; do if command -v "$b" >/dev/null 2>&1; then printf 'BIN\\t%s\\tfound\\n' "$b"; else printf 'BIN\\t%s\\t\\n' "$b"; fi; done`,
+    `for n in /sys/class/net/*; do printf 'NIC\\t%s\\n' "\${n##*/}"; done`,
     `ip -o -4 addr show | awk '{sub(/\\/.*/, "", $4); print "ADDR\\t" $4}'`,
-    'echo "VERSION\tpacemaker\t$(pacemakerd --version 2>/dev/null | head -1)"',
-    'echo "VERSION\tcorosync\t$(corosync -v 2>/dev/null | head -1)"',
-    `echo "VERSION\tpostgres\t$(${shq(`${pg.bindir}/postgres`)} --version 2>/dev/null | head -1)"`,
+    // Versions, cached under the binaries' identity (path, size, mtime).
+    `sig=$(stat -L -c '%n %s %Y' $(for b in pacemakerd corosync; do command -v $b; done) ${shq(versionBins[2]!)} 2>/dev/null | tr '\\n' ' ')`,
+    `vc=${PGHA_DIR}/versions.cache`,
+    `if [ -f "$vc" ] && IFS= read -r first < "$vc" && [ "$first" = "$sig" ]; then sed 1d "$vc"; else`,
+    `  v=$(printf 'VERSION\\tpacemaker\\t%s\\nVERSION\\tcorosync\\t%s\\nVERSION\\tpostgres\\t%s\\n' "$(pacemakerd --version 2>/dev/null | head -1)" "$(corosync -v 2>/dev/null | head -1)" "$(${shq(versionBins[2]!)} --version 2>/dev/null | head -1)")`,
+    `  printf '%s\\n' "$v"; if [ -d ${PGHA_DIR} ]; then printf '%s\\n%s\\n' "$sig" "$v" > "$vc.$$" && mv -f "$vc.$$" "$vc"; fi`,
+    "fi",
     `if grep -q 'crm_attribute -p \$@' /usr/lib/ocf/lib/heartbeat/ocf-shellfuncs 2>/dev/null; then echo "PROMOTION_SCORE_UNPATCHED"; fi`,
     `d=${shq(pg.dataDirectory)}`,
-    'if [ -f "$d/postmaster.pid" ] && kill -0 "$(head -1 "$d/postmaster.pid")" 2>/dev/null; then echo "PGRUNNING"; fi',
+    'if [ -f "$d/postmaster.pid" ] && IFS= read -r pid < "$d/postmaster.pid" && kill -0 "$pid" 2>/dev/null; then echo "PGRUNNING"; fi',
     ...(pg.tmpdir ? [`if [ -e ${shq(`${pg.tmpdir}/PGSQL.lock`)} ]; then echo "PGSQLLOCK"; fi`] : []),
-    'if [ ! -d "$d" ]; then echo "DATADIR\tmissing"; elif [ -z "$(ls -A "$d" 2>/dev/null)" ]; then echo "DATADIR\tempty"; else echo "DATADIR\tinitialized\t$(cat "$d/PG_VERSION" 2>/dev/null)"; fi',
+    'if [ ! -d "$d" ]; then echo "DATADIR\tmissing"; elif [ -z "$(ls -A "$d" 2>/dev/null)" ]; then echo "DATADIR\tempty"; else v=; [ -f "$d/PG_VERSION" ] && IFS= read -r v < "$d/PG_VERSION"; echo "DATADIR\tinitialized\t$v"; fi',
     // The CIB's epoch tells whether a run touched it; primitives tell whether the cluster is configured.
-    `if systemctl is-active --quiet pacemaker 2>/dev/null && cib=$(cibadmin -Q 2>/dev/null); then echo "CIB\t$(printf '%s' "$cib" | grep -c '<primitive ')\t$(printf '%s' "$cib" | sed -n '1s/.* epoch="\\([0-9]*\\)".*/\\1/p')"; fi`,
-    ...directories.map((d) => `if [ -d ${shq(d.path)} ]; then echo "DIR\t${d.path}\t$(stat -c '%U\t%G\t%04a' ${shq(d.path)})"; else echo "DIR\t${d.path}\t-"; fi`),
+    `if systemctl is-active --quiet pacemaker 2>/dev/null; then cibadmin -Q 2>/dev/null | awk 'NR == 1 && match($0, / epoch="[0-9]*"/) { e = substr($0, RSTART + 8, RLENGTH - 9) } /<primitive / { n++ } END { if (NR) printf "CIB\\t%d\\t%s\\n", n, e }'; fi`,
+    ...(directories.length ? [`for p in ${directories.map((d) => shq(d.path)).join(" ")}; do [ -d "$p" ] || printf 'DIR\\t%s\\t-\\n' "$p"; done`, `stat -c 'DIR\t%n\t%U\t%G\t%04a' ${directories.map((d) => shq(d.path)).join(" ")} 2>/dev/null`] : []),
+    ...(files.length ? [`for p in ${files.map((f) => shq(f.path)).join(" ")}; do [ -f "$p" ] || printf 'FILE\\t%s\\t-\\n' "$p"; done`, `stat -c 'MODE\t%n\t%U\t%G\t%04a' ${files.map((f) => shq(f.path)).join(" ")} 2>/dev/null`] : []),
+    ...(plain.length ? [`sha256sum ${plain.join(" ")} 2>/dev/null | awk '{ h = $1; sub(/^[^ ]+  /, ""); printf "HASH\\t%s\\t%s\\n", $0, h }'`] : []),
   ];
-  for (const f of files) {
+  for (const f of files.filter((x) => x.agentLines)) {
     const p = shq(f.path);
-    const filter = f.agentLines ? `grep -v -E ${shq(ere(f.agentLines))} ${p}` : `cat ${p}`;
-    lines.push(`if [ -f ${p} ]; then echo "FILE\t${f.path}\t$( { ${filter} || true; } | sha256sum | cut -d' ' -f1)\t$(stat -c '%U\t%G\t%04a' ${p})"; else echo "FILE\t${f.path}\t-"; fi`);
-    if (f.agentLines) {
-      // Each agent line, and whether the file it includes still exists (a dangling include breaks a reload).
-      lines.push(
-        `[ -f ${p} ] && grep -E ${shq(ere(f.agentLines))} ${p} | while IFS= read -r l; do t=$(printf '%s' "$l" | sed -n "s/^include '\\([^']*\\)'.*/\\1/p"); if [ -n "$t" ] && [ -e "$t" ]; then e=1; else e=0; fi; printf 'AGENTLINE\\t%s\\t%s\\t%s\\n' ${shq(f.path)} "$e" "$l"; done`,
-      );
-    }
+    const re = shq(ere(f.agentLines!));
+    // The hash leaves out the agent's own lines; each of those is listed with whether its include target exists.
+    lines.push(
+      `if [ -f ${p} ]; then printf 'HASH\\t%s\\t%s\\n' ${p} "$( { grep -v -E ${re} ${p} || true; } | sha256sum | cut -d' ' -f1)"; grep -E ${re} ${p} | while IFS= read -r l; do t=\${l#include \\'}; t=\${t%%\\'*}; if [ "$t" != "$l" ] && [ -e "$t" ]; then e=1; else e=0; fi; printf 'AGENTLINE\\t%s\\t%s\\t%s\\n' ${p} "$e" "$l"; done; fi`,
+    );
   }
   return lines.join("\n") + "\n";
 }
@@ -111,7 +123,13 @@ export function parseFacts(output: string): HostFacts {
         if (f[1]) facts.pgVersion = Number(f[1]);
         break;
       case "FILE":
-        facts.files[f[0]!] = f[1] === "-" ? { exists: false, agentLines: [] } : { exists: true, sha256: f[1], owner: f[2], group: f[3], mode: f[4], agentLines: facts.files[f[0]!]?.agentLines ?? [] };
+        facts.files[f[0]!] = { exists: false, agentLines: [] };
+        break;
+      case "HASH":
+        (facts.files[f[0]!] ??= { exists: true, agentLines: [] }).sha256 = f[1];
+        break;
+      case "MODE":
+        Object.assign((facts.files[f[0]!] ??= { exists: true, agentLines: [] }), { owner: f[1], group: f[2], mode: f[3] });
         break;
       case "VERSION":
         if (f[0] === "pacemaker" || f[0] === "corosync" || f[0] === "postgres") facts.versions[f[0]] = f[1] ?? "";
@@ -126,7 +144,8 @@ export function parseFacts(output: string): HostFacts {
         facts.pgsqlLock = true;
         break;
       case "DIR":
-        facts.directories[f[0]!] = f[1] === "-" ? undefined : { owner: f[1]!, group: f[2]!, mode: f[3]! };
+        if (f[1] !== "-") facts.directories[f[0]!] = { owner: f[1]!, group: f[2]!, mode: f[3]! };
+        else if (!(f[0]! in facts.directories)) facts.directories[f[0]!] = undefined;
         break;
       case "CIB":
         facts.cib = { primitives: Number(f[0]), epoch: f[1] ?? "" };

@@ -97,15 +97,18 @@ describe("hosts", () => {
   });
 
   it("each see only their own files", async () => {
-    const probe = `/etc/corosync/lab-probe-${randomBytes(4).toString("hex")}`;
-    await sh(ssh.pg1, `echo pg1 > ${probe}`);
-    try {
-      expect((await sh(ssh.pg1, `cat ${probe}`)).trim()).toBe("pg1");
-      expect((await run(ssh.pg2, `test -e ${probe}`)).code).toBe(1);
-      expect((await run(ssh.pg3, `test -e ${probe}`)).code).toBe(1);
-      expect(existsSync(probe)).toBe(false); // nor does the machine itself
-    } finally {
-      await sh(ssh.pg1, `rm -f ${probe}`);
+    // A cluster file, and pgha's own state on the host (its stamps must never leak between hosts).
+    for (const dir of ["/etc/corosync", "/var/lib/pgha"]) {
+      const probe = `${dir}/lab-probe-${randomBytes(4).toString("hex")}`;
+      await sh(ssh.pg1, `echo pg1 > ${probe}`);
+      try {
+        expect((await sh(ssh.pg1, `cat ${probe}`)).trim()).toBe("pg1");
+        expect((await run(ssh.pg2, `test -e ${probe}`)).code).toBe(1);
+        expect((await run(ssh.pg3, `test -e ${probe}`)).code).toBe(1);
+        expect(existsSync(probe)).toBe(false); // nor does the machine itself
+      } finally {
+        await sh(ssh.pg1, `rm -f ${probe}`);
+      }
     }
     for (const h of HOSTS) {
       // Fresh, private state: not the machine's Debian "main" PostgreSQL cluster.

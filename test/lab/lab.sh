@@ -47,7 +47,7 @@ PRIVATE_DIRS=(
   /run /tmp /var/tmp /var/log
   /etc/corosync /etc/ssh /etc/postgresql
   /var/lib/corosync /var/lib/pacemaker /var/lib/heartbeat
-  /var/lib/postgresql /var/lib/pgsql /var/lib/systemd
+  /var/lib/postgresql /var/lib/pgsql /var/lib/systemd /var/lib/pgha
   /root /usr/local/sbin
 )
 # The pgsql agent's default tmpdir (lock file, rep_mode.conf) is /var/lib/pgsql/tmp:
@@ -262,6 +262,7 @@ prepare_host() {
   copy_dir_layout "$fs" /var/lib/pacemaker /var/lib/corosync /var/lib/heartbeat /var/log
   install -d -o postgres -g postgres -m 755 "$fs/var/lib/postgresql" "$fs/etc/postgresql" "$fs/var/lib/pgsql"
   install -d -m 755 "$fs/var/lib/systemd"
+  install -d -m 700 "$fs/var/lib/pgha"            # pgha's own state on the host (stamps, applied copies)
   install -d -m 1777 "$fs/tmp" "$fs/var/tmp"     # libqb IPC needs a sticky, world-writable /tmp
   install -d -m 755 "$fs/run" "$fs/run/sshd" "$fs/run/resource-agents" "$fs/usr/local/sbin"
   install -d -m 1777 "$fs/run/lock"
