@@ -9,7 +9,7 @@ type Task = ListrTask<unknown, any, any>;
 import { clusterStatusTable, reuse, type StatusView } from "./cluster-status.js";
 import { factsScript, parseFacts, type HostFacts } from "./facts.js";
 import type { ClusterModel } from "./model/types.js";
-import type { Playbook, PlaybookTask } from "./playbook.js";
+import { holds, type Playbook, type PlaybookTask } from "./playbook.js";
 import type { RenderedCluster } from "./render.js";
 import { maskSecrets } from "./secrets.js";
 import { MODULE_IMPLS, TaskError, type HostCtx, type RunCtx, type TaskResult } from "./tasks.js";
@@ -26,6 +26,8 @@ export interface ApplyOptions {
   renderer: "default" | "simple" | "silent";
   pollSeconds?: number;
   clearMoveConstraints?: boolean;
+  /** Restart PostgreSQL where parameters wait for a restart: standbys one by one, then a switchover. */
+  rollingRestart?: boolean;
   log: (line: string) => void;
 }
 
@@ -80,18 +82,23 @@ export async function gatherFacts(model: ClusterModel, conns: Map<string, Connec
 
 /**
  * Whether the cluster still has to be built. Stopping Pacemaker everywhere and clearing the CIB is only
- * safe while no node runs a configured cluster; a cluster that is configured somewhere but not running
- * everywhere is left for the operator (or reconfigure), never torn down by a build.
+ * safe while no node holds a configured cluster, running or stopped (a stopped node's cib.xml keeps the
+ * permanent node attributes, pgsql-data-status among them: which node holds the latest data). A cluster
+ * that is configured somewhere but not running everywhere is left for the operator to start, never torn
+ * down by a build.
  */
 export function decideBootstrap(model: ClusterModel, facts: Record<string, HostFacts>): boolean {
   const running = model.nodes.filter((n) => facts[n.name]?.services.pacemaker === "active");
-  const configured = running.filter((n) => (facts[n.name]?.cib?.primitives ?? 0) > 0);
+  const configured = model.nodes.filter((n) => (running.includes(n) ? (facts[n.name]?.cib?.primitives ?? 0) : (facts[n.name]?.cibOnDisk ?? 0)) > 0);
   if (configured.length === 0) return true;
   if (running.length === model.nodes.length) return false;
   const stopped = model.nodes.filter((n) => !running.includes(n)).map((n) => n.name);
+  const names = (pred: (n: (typeof model.nodes)[number]) => boolean) => configured.filter(pred).map((n) => n.name).join(", ");
+  const live = names((n) => running.includes(n));
+  const onDisk = names((n) => !running.includes(n));
   throw new ApplyError(
-    `the cluster is configured and running on ${configured.map((n) => n.name).join(", ")} but Pacemaker is stopped on ${stopped.join(", ")}; ` +
-      `start it there first (systemctl start pacemaker), pgha will not stop a live cluster to rebuild it`,
+    `the cluster is configured${live ? ` and running on ${live}` : ""}${live && onDisk ? ", and" : ""}${onDisk ? ` in the CIB files of ${onDisk}` : ""}, but Pacemaker is stopped on ${stopped.join(", ")}; ` +
+      `start it there first (systemctl start pacemaker), pgha will not stop a live cluster or clear a configured CIB to rebuild it`,
   );
 }
 
@@ -108,6 +115,7 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, choo
     const facts = await gatherFacts(model, conns);
     const bootstrap = decideBootstrap(model, facts);
     const playbook = typeof choose === "function" ? choose(bootstrap) : choose;
+    const state = { bootstrap, rollingRestart: opts.rollingRestart ?? false };
     const hosts: HostCtx[] = model.nodes.map((n) => ({ node: n, conn: conns.get(n.name)!, facts: facts[n.name]! }));
     const ctx: RunCtx = {
       model,
@@ -122,7 +130,7 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, choo
     const notified = new Set<string>();
     const runTask = (task: PlaybookTask): Task => ({
       title: task.name,
-      skip: () => (task.when === "bootstrap" && !bootstrap) || (task.when === "not bootstrap" && bootstrap),
+      skip: () => !holds(task.when, state),
       task: (_, t) =>
         t.newListr(
           targets(task, hosts, opts.limit).map((h) => ({
@@ -162,7 +170,7 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, choo
       if (e instanceof ApplyError || e instanceof TaskError) throw e instanceof ApplyError ? e : new ApplyError(e.message, reports);
       throw new ApplyError(maskSecrets((e as Error).message, model.secrets), reports);
     }
-    for (const t of playbook.tasks) if ((t.when === "bootstrap" && !bootstrap) || (t.when === "not bootstrap" && bootstrap)) reports.push({ task: t.name, node: "-", status: "skipped" });
+    for (const t of playbook.tasks) if (!holds(t.when, state)) reports.push({ task: t.name, node: "-", status: "skipped" });
     const status = opts.check ? undefined : await clusterStatusTable(model, reuse(conns)).catch(() => undefined);
     return { changed: reports.filter((r) => r.status === "changed").length, reports, bootstrap, playbook: playbook.name, facts, status };
   } finally {

@@ -26,12 +26,14 @@ Options:
   -s, --spec FILE        cluster spec (YAML)
   -o, --out DIR          output directory (render)
   -t, --templates DIR    templates that override the built-in ones
-  -p, --playbook FILE    playbook for apply (default: playbooks/build.yml)
+  -p, --playbook FILE    playbook for apply (default: build.yml, or reconfigure.yml on a built cluster)
       --check            apply: show what would change, change nothing (exit 2 if something would)
       --diff             apply: print the differences first (as pgha diff does)
       --rebuild-cib      apply: stop Pacemaker everywhere, clear the CIB, start, load (keeps the primary)
       --clear-move-constraints
                          apply: also remove cli-ban/cli-prefer leftovers of crm_resource --move/--ban
+      --rolling-restart  apply: restart PostgreSQL where parameters wait for a restart: the standbys one
+                         by one, then a switchover and the old primary
       --limit NODES      apply: only these nodes (comma-separated) for per-node tasks
       --host-key POLICY  strict (default: known_hosts must hold the key) or accept-new
       --json             machine-readable output
@@ -53,6 +55,7 @@ interface Options {
   check: boolean;
   diff: boolean;
   "clear-move-constraints": boolean;
+  "rolling-restart": boolean;
   "rebuild-cib": boolean;
   limit?: string;
   "host-key"?: string;
@@ -80,6 +83,7 @@ function parse(argv: string[]): { command: string; opts: Options } {
         check: { type: "boolean", default: false },
         diff: { type: "boolean", default: false },
         "clear-move-constraints": { type: "boolean", default: false },
+        "rolling-restart": { type: "boolean", default: false },
         "rebuild-cib": { type: "boolean", default: false },
         limit: { type: "string" },
         "host-key": { type: "string" },
@@ -92,7 +96,7 @@ function parse(argv: string[]): { command: string; opts: Options } {
     throw new UsageError((e as Error).message);
   }
   const { values, positionals } = parsed;
-  if (values.help) return { command: "help", opts: { json: false, verbose: false, check: false, diff: false, "clear-move-constraints": false, "rebuild-cib": false } };
+  if (values.help) return { command: "help", opts: { json: false, verbose: false, check: false, diff: false, "clear-move-constraints": false, "rebuild-cib": false, "rolling-restart": false } };
   const [command, ...extra] = positionals;
   if (!command) throw new UsageError("no command given");
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
@@ -202,6 +206,7 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
           limit,
           ...connection,
           clearMoveConstraints: opts["clear-move-constraints"],
+          rollingRestart: opts["rolling-restart"],
           renderer: json ? "silent" : process.stdout.isTTY && !process.env.CI ? "default" : "simple",
           log: (l) => io.err(maskSecrets(l, model.secrets)),
         });

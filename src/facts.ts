@@ -39,9 +39,17 @@ export interface HostFacts {
   promotionScoreUnpatched: boolean;
   /** With Pacemaker running: how many primitives the live CIB holds, and its epoch. */
   cib?: { primitives: number; epoch: string };
+  /** With Pacemaker stopped: how many primitives the CIB it would start with (cib.xml) holds. */
+  cibOnDisk?: number;
+  /** corosync started after corosync.conf was last written, so it runs that file. */
+  corosyncRunsFile: boolean;
+  /** corosync.conf is the copy pgha kept when it last applied one. */
+  corosyncRecorded: boolean;
 }
 
 export const SERVICES = ["corosync", "pacemaker"] as const;
+export const COROSYNC_CONF = "/etc/corosync/corosync.conf";
+export const COROSYNC_APPLIED = `${PGHA_DIR}/corosync.conf.applied`;
 
 /** Binaries the build needs on every node, by purpose. */
 export function requiredBinaries(model: ClusterModel): string[] {
@@ -58,7 +66,7 @@ const ere = (re: RegExp): string => re.source;
  * one sha256sum and one stat for all managed files, and the binaries' versions cached in PGHA_DIR
  * under the binaries' size and mtime, so they are asked only after an upgrade.
  */
-export function factsScript(model: ClusterModel, files: ManagedFile[], directories: ManagedDirectory[] = []): string {
+export function factsScript(model: ClusterModel, files: ManagedFile[], directories: ManagedDirectory[] = [], stateDir = PGHA_DIR): string {
   const pg = model.postgresql;
   const versionBins = ["pacemakerd", "corosync", `${pg.bindir}/postgres`];
   const plain = files.filter((f) => !f.agentLines).map((f) => shq(f.path));
@@ -71,10 +79,10 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
     `ip -o -4 addr show | awk '{sub(/\\/.*/, "", $4); print "ADDR\\t" $4}'`,
     // Versions, cached under the binaries' identity (path, size, mtime).
     `sig=$(stat -L -c '%n %s %Y' $(for b in pacemakerd corosync; do command -v $b; done) ${shq(versionBins[2]!)} 2>/dev/null | tr '\\n' ' ')`,
-    `vc=${PGHA_DIR}/versions.cache`,
+    `vc=${stateDir}/versions.cache`,
     `if [ -f "$vc" ] && IFS= read -r first < "$vc" && [ "$first" = "$sig" ]; then sed 1d "$vc"; else`,
     `  v=$(printf 'VERSION\\tpacemaker\\t%s\\nVERSION\\tcorosync\\t%s\\nVERSION\\tpostgres\\t%s\\n' "$(pacemakerd --version 2>/dev/null | head -1)" "$(corosync -v 2>/dev/null | head -1)" "$(${shq(versionBins[2]!)} --version 2>/dev/null | head -1)")`,
-    `  printf '%s\\n' "$v"; if [ -d ${PGHA_DIR} ]; then printf '%s\\n%s\\n' "$sig" "$v" > "$vc.$$" && mv -f "$vc.$$" "$vc"; fi`,
+    `  printf '%s\\n' "$v"; if [ -d ${stateDir} ]; then printf '%s\\n%s\\n' "$sig" "$v" > "$vc.$$" && mv -f "$vc.$$" "$vc"; fi`,
     "fi",
     `if grep -q 'crm_attribute -p \$@' /usr/lib/ocf/lib/heartbeat/ocf-shellfuncs 2>/dev/null; then echo "PROMOTION_SCORE_UNPATCHED"; fi`,
     `d=${shq(pg.dataDirectory)}`,
@@ -82,7 +90,12 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
     ...(pg.tmpdir ? [`if [ -e ${shq(`${pg.tmpdir}/PGSQL.lock`)} ]; then echo "PGSQLLOCK"; fi`] : []),
     'if [ ! -d "$d" ]; then echo "DATADIR\tmissing"; elif [ -z "$(ls -A "$d" 2>/dev/null)" ]; then echo "DATADIR\tempty"; else v=; [ -f "$d/PG_VERSION" ] && IFS= read -r v < "$d/PG_VERSION"; echo "DATADIR\tinitialized\t$v"; fi',
     // The CIB's epoch tells whether a run touched it; primitives tell whether the cluster is configured.
-    `if systemctl is-active --quiet pacemaker 2>/dev/null; then cibadmin -Q 2>/dev/null | awk 'NR == 1 && match($0, / epoch="[0-9]*"/) { e = substr($0, RSTART + 8, RLENGTH - 9) } /<primitive / { n++ } END { if (NR) printf "CIB\\t%d\\t%s\\n", n, e }'; fi`,
+    `if systemctl is-active --quiet pacemaker 2>/dev/null; then cibadmin -Q 2>/dev/null | awk 'NR == 1 && match($0, / epoch="[0-9]*"/) { e = substr($0, RSTART + 8, RLENGTH - 9) } /<primitive / { n++ } END { if (NR) printf "CIB\\t%d\\t%s\\n", n, e }'`,
+    `elif [ -f /var/lib/pacemaker/cib/cib.xml ]; then printf 'CIBDISK\\t%s\\n' "$(grep -c '<primitive ' /var/lib/pacemaker/cib/cib.xml)"; fi`,
+    // What corosync runs with (see corosync_apply): the file, if it started after the file was written.
+    `c=${COROSYNC_CONF}`,
+    `if cmp -s "$c" ${COROSYNC_APPLIED} 2>/dev/null; then echo COROSYNC_RECORDED; fi`,
+    `if pid=$(pidof corosync) && [ $(( $(date +%s) - $(ps -o etimes= -p "\${pid%% *}") )) -gt "$(stat -c %Y "$c" 2>/dev/null || echo 0)" ]; then echo COROSYNC_RUNS_FILE; fi`,
     ...(directories.length ? [`for p in ${directories.map((d) => shq(d.path)).join(" ")}; do [ -d "$p" ] || printf 'DIR\\t%s\\t-\\n' "$p"; done`, `stat -c 'DIR\t%n\t%U\t%G\t%04a' ${directories.map((d) => shq(d.path)).join(" ")} 2>/dev/null`] : []),
     ...(files.length ? [`for p in ${files.map((f) => shq(f.path)).join(" ")}; do [ -f "$p" ] || printf 'FILE\\t%s\\t-\\n' "$p"; done`, `stat -c 'MODE\t%n\t%U\t%G\t%04a' ${files.map((f) => shq(f.path)).join(" ")} 2>/dev/null`] : []),
     ...(plain.length ? [`sha256sum ${plain.join(" ")} 2>/dev/null | awk '{ h = $1; sub(/^[^ ]+  /, ""); printf "HASH\\t%s\\t%s\\n", $0, h }'`] : []),
@@ -99,7 +112,7 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
 }
 
 export function parseFacts(output: string): HostFacts {
-  const facts: HostFacts = { hostname: "", files: {}, services: {}, binaries: {}, interfaces: [], addresses: [], dataDirectory: "missing", directories: {}, postgresRunning: false, pgsqlLock: false, versions: { pacemaker: "", corosync: "", postgres: "" }, promotionScoreUnpatched: false };
+  const facts: HostFacts = { hostname: "", files: {}, services: {}, binaries: {}, interfaces: [], addresses: [], dataDirectory: "missing", directories: {}, postgresRunning: false, pgsqlLock: false, versions: { pacemaker: "", corosync: "", postgres: "" }, promotionScoreUnpatched: false, corosyncRunsFile: false, corosyncRecorded: false };
   for (const raw of output.split("\n")) {
     const [kind, ...f] = raw.split("\t");
     switch (kind) {
@@ -149,6 +162,15 @@ export function parseFacts(output: string): HostFacts {
         break;
       case "CIB":
         facts.cib = { primitives: Number(f[0]), epoch: f[1] ?? "" };
+        break;
+      case "COROSYNC_RECORDED":
+        facts.corosyncRecorded = true;
+        break;
+      case "COROSYNC_RUNS_FILE":
+        facts.corosyncRunsFile = true;
+        break;
+      case "CIBDISK":
+        facts.cibOnDisk = Number(f[0]);
         break;
       case "AGENTLINE": {
         const file = (facts.files[f[0]!] ??= { exists: true, agentLines: [] });

@@ -4,10 +4,17 @@ import { Ajv } from "ajv";
 import { InputError } from "./diagnostics.js";
 import { diagAt, parseYamlSource } from "./yaml-source.js";
 
-export const MODULES = ["preflight", "directories", "files", "service", "cib_clear", "cib_rebuild", "corosync_apply", "pg_bootstrap", "crm_load", "wait_for", "pg_reload", "command"] as const;
+export const MODULES = ["preflight", "directories", "files", "service", "cib_clear", "cib_rebuild", "corosync_apply", "pg_rolling_restart", "pg_bootstrap", "crm_load", "wait_for", "pg_reload", "command"] as const;
 export type ModuleName = (typeof MODULES)[number];
-/** Facts pgha computes before acting, usable in `when`. */
-export const CONDITIONS = ["bootstrap", "not bootstrap"] as const;
+/** Facts pgha computes before acting, and what the operator asked for, usable in `when`. */
+export const CONDITIONS = ["bootstrap", "not bootstrap", "rolling restart"] as const;
+export type Condition = (typeof CONDITIONS)[number];
+
+/** Whether a task guarded by `when` runs. */
+export function holds(when: Condition | undefined, state: { bootstrap: boolean; rollingRestart: boolean }): boolean {
+  if (when === undefined) return true;
+  return when === "bootstrap" ? state.bootstrap : when === "not bootstrap" ? !state.bootstrap : state.rollingRestart;
+}
 
 export interface PlaybookTask {
   name: string;
@@ -15,7 +22,7 @@ export interface PlaybookTask {
   args: Record<string, unknown>;
   hosts: "all" | "primary" | "standbys";
   run_once: boolean;
-  when?: (typeof CONDITIONS)[number];
+  when?: Condition;
   notify: string[];
 }
 

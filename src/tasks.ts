@@ -3,7 +3,7 @@
 // whether it changed anything.
 import { posix } from "node:path";
 import type { HostFacts } from "./facts.js";
-import { requiredBinaries } from "./facts.js";
+import { COROSYNC_APPLIED, COROSYNC_CONF, requiredBinaries } from "./facts.js";
 import type { ClusterModel, ClusterNode } from "./model/types.js";
 import { planFile, type FileChange } from "./plan.js";
 import type { RenderedCluster } from "./render.js";
@@ -261,15 +261,22 @@ async function pgBootstrap(ctx: RunCtx, h: HostCtx, args: Record<string, unknown
  * restarts the database behind Pacemaker's back, it says what is pending.
  */
 async function pgReload(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
+  const pending = await pendingRestart(ctx, h, !ctx.check);
+  if (pending === undefined || ctx.check) return { changed: pending !== undefined };
+  return { changed: true, msg: pending.length ? `restart pending for: ${pending.join(", ")} (apply --rolling-restart, or a restart through Pacemaker, applies them)` : undefined };
+}
+
+/**
+ * The parameters this host's PostgreSQL waits to restart for, after a reload (PostgreSQL only marks
+ * them once it has re-read its files); undefined when it is not running.
+ */
+async function pendingRestart(ctx: RunCtx, h: HostCtx, reload: boolean): Promise<string[] | undefined> {
   const pg = ctx.model.postgresql;
-  const up = (await exec(ctx, h, asPostgres(ctx, `${pg.bindir}/pg_ctl -D ${shq(pg.dataDirectory)} status`))).code === 0;
-  if (!up || ctx.check) return { changed: up };
-  await must(ctx, h, asPostgres(ctx, `${pg.bindir}/pg_ctl -D ${shq(pg.dataDirectory)} reload`));
+  if ((await exec(ctx, h, asPostgres(ctx, `${pg.bindir}/pg_ctl -D ${shq(pg.dataDirectory)} status`))).code !== 0) return undefined;
   // The reload is asynchronous; give the postmaster a moment before asking what is pending.
-  const pending = (
-    await must(ctx, h, `sleep 1; ${asPostgres(ctx, `${pg.bindir}/psql -X -At -h ${shq(pg.socketDirectory)} -p ${pg.port} -d postgres -c "SELECT string_agg(name, ', ' ORDER BY name) FROM pg_settings WHERE pending_restart"`)}`)
-  ).trim();
-  return { changed: true, msg: pending ? `restart pending for: ${pending} (a restart through Pacemaker applies them)` : undefined };
+  if (reload) await must(ctx, h, `${asPostgres(ctx, `${pg.bindir}/pg_ctl -D ${shq(pg.dataDirectory)} reload`)} && sleep 1`);
+  const out = await must(ctx, h, asPostgres(ctx, `${pg.bindir}/psql -X -At -h ${shq(pg.socketDirectory)} -p ${pg.port} -d postgres -c "SELECT name FROM pg_settings WHERE pending_restart ORDER BY name"`));
+  return out.split("\n").filter(Boolean);
 }
 
 /**
@@ -331,12 +338,22 @@ export function missingFor(condition: string, s: ClusterStatus | undefined, mode
   return missing;
 }
 
+/** Polls `missing` until it returns nothing; on timeout the error says what is still missing. */
+async function poll(ctx: RunCtx, h: HostCtx, what: string, timeout: unknown, missing: () => Promise<string[]>): Promise<void> {
+  const deadline = Date.now() + Number(timeout ?? 300) * 1000;
+  for (;;) {
+    const m = await missing();
+    if (!m.length) return;
+    if (Date.now() > deadline) throw new TaskError(h.node.name, `timed out after ${timeout ?? 300}s waiting for ${what}; still missing: ${m.join("; ")}`);
+    await new Promise((r) => setTimeout(r, ctx.pollSeconds * 1000));
+  }
+}
+
 async function waitFor(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
   if (ctx.check) return { changed: false };
   const condition = String(args.condition);
-  const deadline = Date.now() + Number(args.timeout ?? 300) * 1000;
   const pg = ctx.model.postgresql;
-  for (;;) {
+  await poll(ctx, h, condition, args.timeout, async () => {
     const s = await clusterStatus(ctx, h);
     let replicating: string[] = [];
     const primary = s?.resources.find((r) => r.id === ctx.model.resourceIds.postgresql && /^(Promoted|Master)$/.test(r.role))?.nodes[0];
@@ -345,11 +362,9 @@ async function waitFor(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): 
       const r = await exec(ctx, ph, asPostgres(ctx, `${pg.bindir}/psql -X -At -h ${shq(pg.socketDirectory)} -p ${pg.port} -d postgres -c "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming'"`));
       replicating = r.code === 0 ? r.stdout.split("\n").filter(Boolean) : [];
     }
-    const missing = missingFor(condition, s, ctx.model, replicating);
-    if (!missing.length) return { changed: false };
-    if (Date.now() > deadline) throw new TaskError(h.node.name, `timed out after ${args.timeout}s waiting for ${condition}; still missing: ${missing.join("; ")}`);
-    await new Promise((r) => setTimeout(r, ctx.pollSeconds * 1000));
-  }
+    return missingFor(condition, s, ctx.model, replicating);
+  });
+  return { changed: false };
 }
 
 const runningPrimary = (ctx: RunCtx, s: ClusterStatus | undefined): string | undefined =>
@@ -402,8 +417,6 @@ async function cibRebuild(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>
   return { changed: true, msg: `CIB rebuilt; primary ${after ?? "-"}, ${Object.keys(attributes).length} node(s)' permanent attributes kept` };
 }
 
-const COROSYNC_CONF = "/etc/corosync/corosync.conf";
-const COROSYNC_APPLIED = `${PGHA_DIR}/corosync.conf.applied`;
 
 /**
  * What corosync on this host runs with: nothing (not running); the file on disk, when corosync started
@@ -412,7 +425,13 @@ const COROSYNC_APPLIED = `${PGHA_DIR}/corosync.conf.applied`;
  */
 async function corosyncRunning(ctx: RunCtx, x: HostCtx): Promise<{ state: string; recorded: boolean; content?: string }> {
   const f = ctx.rendered.files.find((r) => r.node === x.node.name && r.path === COROSYNC_CONF);
-  const writtenNow = !ctx.check && f !== undefined && planFile(f, x.facts).action !== "none";
+  const differed = f !== undefined && planFile(f, x.facts).action !== "none";
+  const fx = x.facts;
+  // The facts settle it when the file was already right: corosync runs it, or runs the same kept copy.
+  if (f && !differed && (fx.services.corosync !== "active" || fx.corosyncRunsFile || fx.corosyncRecorded)) {
+    return fx.services.corosync === "active" ? { state: "file", recorded: fx.corosyncRecorded, content: f.content } : { state: "inactive", recorded: fx.corosyncRecorded };
+  }
+  const writtenNow = !ctx.check && differed;
   const c = COROSYNC_CONF;
   const out = await must(
     ctx,
@@ -473,6 +492,61 @@ async function corosyncApply(ctx: RunCtx, h: HostCtx, args: Record<string, unkno
   return { changed: true, msg };
 }
 
+const promotedOn = (ctx: RunCtx, s: ClusterStatus | undefined): string | undefined =>
+  s?.resources.find((r) => r.id === ctx.model.resourceIds.postgresql && /^(Promoted|Master)$/.test(r.role))?.nodes[0];
+
+/**
+ * Restarts PostgreSQL through Pacemaker on one node: the node goes into standby until its instance has
+ * stopped (for the primary that is the switchover: Pacemaker promotes the best standby and moves the
+ * VIPs), then comes back and must stream again. The standby flag has the `reboot` lifetime, so even a
+ * run that dies half-way leaves nothing a Pacemaker restart would not clear, and it is always removed.
+ */
+async function restartThroughStandby(ctx: RunCtx, h: HostCtx, x: HostCtx, wasPrimary: boolean, timeout: unknown): Promise<string | undefined> {
+  const pgId = ctx.model.resourceIds.postgresql;
+  const pg = ctx.model.postgresql;
+  const node = shq(x.node.name);
+  let newPrimary: string | undefined;
+  await must(ctx, h, `crm_attribute -N ${node} -n standby -l reboot --update=on`);
+  try {
+    await poll(ctx, h, `${pgId} to stop on ${x.node.name}`, timeout, async () => {
+      const s = await clusterStatus(ctx, h);
+      const still = s?.resources.filter((r) => r.id === pgId && r.nodes.includes(x.node.name)) ?? [];
+      newPrimary = promotedOn(ctx, s);
+      return [...still.map((r) => `${pgId} ${r.role} on ${x.node.name}`), ...(wasPrimary && (!newPrimary || newPrimary === x.node.name) ? ["a new primary"] : []), ...(s ? [] : ["Pacemaker is not answering"])];
+    });
+    if (wasPrimary && pg.agent === "pgsql" && pg.tmpdir) {
+      // The pgsql agent keeps PGSQL.lock when a primary stops while a standby runs. This one stopped
+      // cleanly and its sync standby, now primary, received everything up to the shutdown checkpoint,
+      // so it may follow the new timeline as a standby.
+      if ((await exec(ctx, x, asPostgres(ctx, `${pg.bindir}/pg_ctl -D ${shq(pg.dataDirectory)} status`))).code === 0) throw new TaskError(x.node.name, "PostgreSQL still runs after Pacemaker stopped it");
+      await must(ctx, x, `rm -f ${shq(`${pg.tmpdir}/PGSQL.lock`)}`);
+    }
+  } finally {
+    await must(ctx, h, `crm_attribute -N ${node} -n standby -l reboot --delete`);
+  }
+  await waitFor(ctx, h, { condition: "replication", timeout });
+  return newPrimary;
+}
+
+/**
+ * The rolling restart for parameters that need one: the standbys one at a time, then the primary by a
+ * switchover; each node must stream again before the next one goes. Only nodes whose PostgreSQL reports
+ * pending_restart are touched.
+ */
+async function pgRollingRestart(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
+  if (ctx.model.topology === "shared-disk") return { changed: false, msg: "a single instance: a restart there is a failover (crm resource restart), not rolled" };
+  const pending = await Promise.all(ctx.hosts.map((x) => pendingRestart(ctx, x, !ctx.check)));
+  const primary = promotedOn(ctx, await clusterStatus(ctx, h));
+  const todo = ctx.hosts.filter((_, i) => pending[i]?.length).sort((a, b) => Number(a.node.name === primary) - Number(b.node.name === primary));
+  if (!todo.length) return { changed: false };
+  const params = [...new Set(pending.flatMap((p) => p ?? []))].join(", ");
+  const plan = todo.map((x) => (x.node.name === primary ? `switchover, then ${x.node.name}` : x.node.name)).join(", ");
+  if (ctx.check) return { changed: true, msg: `would restart ${plan} for ${params}` };
+  let now = primary;
+  for (const x of todo) now = (await restartThroughStandby(ctx, h, x, x.node.name === primary, args.timeout)) ?? now;
+  return { changed: true, msg: `restarted ${plan} for ${params}; primary now ${now ?? "-"}` };
+}
+
 export type Module = (ctx: RunCtx, h: HostCtx, args: Record<string, unknown>) => Promise<TaskResult> | TaskResult;
 
 export const MODULE_IMPLS: Record<ModuleName, Module> = {
@@ -488,4 +562,5 @@ export const MODULE_IMPLS: Record<ModuleName, Module> = {
   crm_load: crmLoad,
   wait_for: waitFor,
   pg_reload: pgReload,
+  pg_rolling_restart: pgRollingRestart,
 };

@@ -168,6 +168,33 @@ describe("diff and reconfigure on sr-pgsql-2node", () => {
     expect(psqlOn("pg1", "SHOW shared_buffers")).toBe("128MB");
   });
 
+  it("--rolling-restart applies it: the standby first, then a switchover and the old primary", async () => {
+    const spec = specWith(["shared_buffers: 128MB", "shared_buffers: 160MB"]);
+    const before = where(clusterOn("pg1"), "pgsql", "Promoted")[0]!;
+    const standby = before === "pg1" ? "pg2" : "pg1";
+    const check = await pgha(["apply", "--check", "--rolling-restart", ...INV, "-s", spec]);
+    expect(check.code, check.output).toBe(2);
+    expect(check.stdout).toContain(`would restart ${standby}, switchover, then ${before} for shared_buffers`);
+    const a = await pgha(["apply", "--rolling-restart", ...INV, "-s", spec], { timeoutMs: 600_000 });
+    expect(a.code, a.output).toBe(0);
+    expect(a.stdout).toContain(`restarted ${standby}, switchover, then ${before} for shared_buffers; primary now ${standby}`);
+    await healthy();
+    const s = clusterOn("pg1");
+    expect(where(s, "pgsql", "Promoted")).toEqual([standby]);
+    expect(s.nodes.filter((n) => n.standby).map((n) => n.name), "no node left in standby").toEqual([]);
+    for (const h of ["pg1", "pg2"]) {
+      expect(psqlOn(h, "SHOW shared_buffers")).toBe("160MB");
+      expect(psqlOn(h, "SELECT count(*) FROM pg_settings WHERE pending_restart")).toBe("0");
+      expect(onHost(h, "ls /var/lib/postgresql/tmp/PGSQL.lock 2>/dev/null || true").trim(), h).toBe(h === standby ? "/var/lib/postgresql/tmp/PGSQL.lock" : "");
+    }
+    // A write through the master VIP reaches the old primary, now a standby.
+    psqlOn(standby, "CREATE TABLE IF NOT EXISTS rolled (x int); INSERT INTO rolled VALUES (1)");
+    await until("the old primary to replay the write", () => psqlOn(before, "SELECT count(*) FROM rolled") === "1", 60_000, 1000);
+    const again = await pgha(["apply", "--rolling-restart", ...INV, "-s", spec]);
+    expect(again.code, again.output).toBe(0);
+    expect(again.stdout.trim().split("\n").at(-1)).toMatch(/^ok: nothing changed/);
+  }, 600_000);
+
   it("a change corosync cannot make at run time restarts the whole cluster, keeping the primary", async () => {
     const primary = where(clusterOn("pg1"), "pgsql", "Promoted")[0];
     const spec = specWith(["name: pgcluster", "name: pgcluster-b"]);

@@ -8,7 +8,7 @@ import { renderExample } from "./helpers.js";
 
 const { model } = renderExample("sr-pgsql-2node");
 const host = (pacemaker: "active" | "inactive", primitives?: number) =>
-  parseFacts(`SERVICE\tpacemaker\t${pacemaker}\n${primitives === undefined ? "" : `CIB\t${primitives}\t12\n`}`);
+  parseFacts(`SERVICE\tpacemaker\t${pacemaker}\n${primitives === undefined ? "" : pacemaker === "active" ? `CIB\t${primitives}\t12\n` : `CIBDISK\t${primitives}\n`}`);
 
 describe("decideBootstrap", () => {
   it("builds fresh hosts, and hosts where Pacemaker runs without a configuration (a half-finished build)", () => {
@@ -23,8 +23,15 @@ describe("decideBootstrap", () => {
   it("refuses, naming the nodes, when a configured cluster runs on some nodes only", () => {
     expect(() => decideBootstrap(model, { pg1: host("active", 9), pg2: host("inactive") })).toThrow(ApplyError);
     expect(() => decideBootstrap(model, { pg1: host("active", 9), pg2: host("inactive") })).toThrow(
-      /configured and running on pg1 but Pacemaker is stopped on pg2; start it there first .*will not stop a live cluster/,
+      /configured and running on pg1, but Pacemaker is stopped on pg2; start it there first .*will not stop a live cluster/,
     );
+  });
+
+  it("never clears the CIB of a configured cluster that is stopped everywhere (it keeps pgsql-data-status)", () => {
+    expect(() => decideBootstrap(model, { pg1: host("inactive", 9), pg2: host("inactive", 9) })).toThrow(
+      /configured in the CIB files of pg1, pg2, but Pacemaker is stopped on pg1, pg2; start it there first .*or clear a configured CIB/,
+    );
+    expect(decideBootstrap(model, { pg1: host("inactive", 0), pg2: host("inactive") })).toBe(true);
   });
 });
 

@@ -1,6 +1,6 @@
 // Facts are gathered by a generated shell script; run it for real against scratch files, then plan.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, chmodSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -20,7 +20,7 @@ function rendered(path: string, content: string, agentLines?: RegExp): RenderedF
 
 function gather(files: RenderedFile[]) {
   const { model } = renderExample("sr-pgsql-2node");
-  const out = execFileSync("sh", ["-s"], { input: factsScript(model, files.map((f) => ({ ...f, template: "", view: {} }))) }).toString();
+  const out = execFileSync("sh", ["-s"], { input: factsScript(model, files.map((f) => ({ ...f, template: "", view: {} })), [], join(dir, "state")) }).toString();
   return parseFacts(out);
 }
 
@@ -75,5 +75,19 @@ describe("facts script + plan", () => {
     expect(facts.addresses).toContain("127.0.0.1");
     expect(["active", "inactive"]).toContain(facts.services.pacemaker);
     expect(["missing", "empty", "initialized"]).toContain(facts.dataDirectory);
+  });
+
+  it("caches the binaries' versions in its state directory, and only there", () => {
+    const state = join(dir, "state");
+    rmSync(state, { recursive: true, force: true });
+    const first = gather([]).versions;
+    expect(existsSync(join(state, "versions.cache")), "no state directory, no cache").toBe(false);
+    mkdirSync(state);
+    expect(gather([]).versions).toEqual(first);
+    const cache = readFileSync(join(state, "versions.cache"), "utf8").split("\n");
+    expect(cache.slice(1).filter(Boolean)).toEqual(Object.entries(first).map(([k, v]) => `VERSION\t${k}\t${v}`));
+    // A cached answer is served as long as the binaries are the same ones.
+    writeFileSync(join(state, "versions.cache"), [cache[0], "VERSION\tpacemaker\tcached", ...cache.slice(2)].join("\n"));
+    expect(gather([]).versions.pacemaker).toBe("cached");
   });
 });

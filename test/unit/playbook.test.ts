@@ -1,0 +1,55 @@
+// The bundled playbooks load, name only known modules and handlers, and guard what they must.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { InputError } from "../../src/diagnostics.js";
+import { holds, loadPlaybook } from "../../src/playbook.js";
+
+const pb = (name: string) => loadPlaybook(join(import.meta.dirname, "..", "..", "playbooks", `${name}.yml`));
+
+describe("bundled playbooks", () => {
+  it("build.yml guards every destructive step with `when: bootstrap`", () => {
+    const build = pb("build");
+    const destructive = build.tasks.filter((t) => t.module === "cib_clear" || t.module === "pg_bootstrap" || (t.module === "service" && t.args.state === "stopped"));
+    expect(destructive.map((t) => t.name)).toEqual(["stop pacemaker", "clear the CIB", "bootstrap the primary", "bootstrap the standbys", "stop the bootstrap primary"]);
+    expect(destructive.every((t) => t.when === "bootstrap")).toBe(true);
+  });
+
+  it("reconfigure.yml never stops Pacemaker, clears the CIB or bootstraps, and restarts only on request", () => {
+    const re = pb("reconfigure");
+    expect(re.tasks.map((t) => t.module)).not.toContain("cib_clear");
+    expect(re.tasks.map((t) => t.module)).not.toContain("pg_bootstrap");
+    expect(re.tasks.filter((t) => t.module === "service")).toEqual([]);
+    expect(re.tasks.find((t) => t.module === "pg_rolling_restart")?.when).toBe("rolling restart");
+    expect(re.tasks.map((t) => t.name).indexOf("apply the corosync configuration")).toBeLessThan(re.tasks.map((t) => t.name).indexOf("load the crm configuration"));
+  });
+
+  it("rebuild-cib.yml loads", () => {
+    expect(pb("rebuild-cib").tasks.at(-1)!.module).toBe("cib_rebuild");
+  });
+});
+
+describe("when", () => {
+  it("evaluates bootstrap and the operator's rolling-restart request", () => {
+    const s = { bootstrap: false, rollingRestart: true };
+    expect(holds(undefined, s)).toBe(true);
+    expect(holds("bootstrap", s)).toBe(false);
+    expect(holds("not bootstrap", s)).toBe(true);
+    expect(holds("rolling restart", s)).toBe(true);
+    expect(holds("rolling restart", { ...s, rollingRestart: false })).toBe(false);
+  });
+
+  it("rejects an unknown condition with its line", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "pgha-pb-")), "p.yml");
+    writeFileSync(file, "name: x\ntasks:\n  - name: t\n    module: preflight\n    when: sometimes\n");
+    expect(() => loadPlaybook(file)).toThrow(InputError);
+    try {
+      loadPlaybook(file);
+    } catch (e) {
+      const d = (e as InputError).diagnostics[0]!;
+      expect(d.line).toBe(5);
+      expect(d.message).toContain("rolling restart");
+    }
+  });
+});
