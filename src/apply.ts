@@ -89,7 +89,7 @@ export async function gatherFacts(model: ClusterModel, conns: Map<string, Connec
  */
 export function decideBootstrap(model: ClusterModel, facts: Record<string, HostFacts>): boolean {
   const running = model.nodes.filter((n) => facts[n.name]?.services.pacemaker === "active");
-  const configured = model.nodes.filter((n) => (running.includes(n) ? (facts[n.name]?.cib?.primitives ?? 0) : (facts[n.name]?.cibOnDisk ?? 0)) > 0);
+  const configured = model.nodes.filter((n) => (facts[n.name]?.cib?.primitives ?? 0) > 0);
   if (configured.length === 0) return true;
   if (running.length === model.nodes.length) return false;
   const stopped = model.nodes.filter((n) => !running.includes(n)).map((n) => n.name);

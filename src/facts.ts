@@ -37,10 +37,12 @@ export interface HostFacts {
    * then read as options and the pgsql agent's start retries until it times out (Debian 12 as shipped).
    */
   promotionScoreUnpatched: boolean;
-  /** With Pacemaker running: how many primitives the live CIB holds, and its epoch. */
+  /**
+   * How many primitives the node's CIB holds, and its epoch, read from cib.xml: what a stopped node
+   * would start with, and on a running node the file Pacemaker keeps in step with the live CIB (reading
+   * it costs a grep; asking Pacemaker, a cibadmin on every host).
+   */
   cib?: { primitives: number; epoch: string };
-  /** With Pacemaker stopped: how many primitives the CIB it would start with (cib.xml) holds. */
-  cibOnDisk?: number;
   /** corosync started after corosync.conf was last written, so it runs that file. */
   corosyncRunsFile: boolean;
   /** corosync.conf is the copy pgha kept when it last applied one. */
@@ -72,7 +74,7 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
   const plain = files.filter((f) => !f.agentLines).map((f) => shq(f.path));
   const lines = [
     "export LC_ALL=C",
-    'echo "HOSTNAME\t$(uname -n)"',
+    'IFS= read -r hn < /proc/sys/kernel/hostname && echo "HOSTNAME\t$hn"',
     ...SERVICES.map((s) => `if systemctl is-active --quiet ${s} 2>/dev/null; then echo "SERVICE\t${s}\tactive"; else echo "SERVICE\t${s}\tinactive"; fi`),
     `for b in ${requiredBinaries(model).map(shq).join(" ")}; do if command -v "$b" >/dev/null 2>&1; then printf 'BIN\\t%s\\tfound\\n' "$b"; else printf 'BIN\\t%s\\t\\n' "$b"; fi; done`,
     `for n in /sys/class/net/*; do printf 'NIC\\t%s\\n' "\${n##*/}"; done`,
@@ -90,8 +92,7 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
     ...(pg.tmpdir ? [`if [ -e ${shq(`${pg.tmpdir}/PGSQL.lock`)} ]; then echo "PGSQLLOCK"; fi`] : []),
     'if [ ! -d "$d" ]; then echo "DATADIR\tmissing"; elif [ -z "$(ls -A "$d" 2>/dev/null)" ]; then echo "DATADIR\tempty"; else v=; [ -f "$d/PG_VERSION" ] && IFS= read -r v < "$d/PG_VERSION"; echo "DATADIR\tinitialized\t$v"; fi',
     // The CIB's epoch tells whether a run touched it; primitives tell whether the cluster is configured.
-    `if systemctl is-active --quiet pacemaker 2>/dev/null; then cibadmin -Q 2>/dev/null | awk 'NR == 1 && match($0, / epoch="[0-9]*"/) { e = substr($0, RSTART + 8, RLENGTH - 9) } /<primitive / { n++ } END { if (NR) printf "CIB\\t%d\\t%s\\n", n, e }'`,
-    `elif [ -f /var/lib/pacemaker/cib/cib.xml ]; then printf 'CIBDISK\\t%s\\n' "$(grep -c '<primitive ' /var/lib/pacemaker/cib/cib.xml)"; fi`,
+    `if [ -f /var/lib/pacemaker/cib/cib.xml ]; then awk 'NR == 1 && match($0, / epoch="[0-9]*"/) { e = substr($0, RSTART + 8, RLENGTH - 9) } /<primitive / { n++ } END { printf "CIB\\t%d\\t%s\\n", n, e }' /var/lib/pacemaker/cib/cib.xml; fi`,
     // What corosync runs with (see corosync_apply): the file, if it started after the file was written.
     `c=${COROSYNC_CONF}`,
     `if cmp -s "$c" ${COROSYNC_APPLIED} 2>/dev/null; then echo COROSYNC_RECORDED; fi`,
@@ -168,9 +169,6 @@ export function parseFacts(output: string): HostFacts {
         break;
       case "COROSYNC_RUNS_FILE":
         facts.corosyncRunsFile = true;
-        break;
-      case "CIBDISK":
-        facts.cibOnDisk = Number(f[0]);
         break;
       case "AGENTLINE": {
         const file = (facts.files[f[0]!] ??= { exists: true, agentLines: [] });

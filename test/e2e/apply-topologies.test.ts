@@ -2,7 +2,7 @@
 // hosts, and a write survives where it must.
 import { beforeAll, describe, expect, it } from "vitest";
 import { labSh } from "./lab-helpers.js";
-import { clusterOn, exampleArgs, onHost, pgha, psqlOn, until, where, type PghaRun } from "./pgha-helpers.js";
+import { clusterOn, exampleArgs, onHost, pgha, psqlOn, specEdited, until, where, type PghaRun } from "./pgha-helpers.js";
 
 describe("paf-3node: PAF on a promotable clone", () => {
   let run: PghaRun;
@@ -32,6 +32,38 @@ describe("paf-3node: PAF on a promotable clone", () => {
     expect(again.code, again.output).toBe(0);
     expect(again.stdout).toMatch(/ok: nothing changed/);
   });
+
+  it("--rolling-restart applies a restart-only parameter: both standbys, then a switchover and pg1", async () => {
+    const [, inv, , spec] = exampleArgs("paf-3node");
+    const edited = specEdited(spec!, ['synchronous_standby_names: "ANY 1 (pg1, pg2, pg3)"', 'synchronous_standby_names: "ANY 1 (pg1, pg2, pg3)"\n    max_connections: 150']);
+    const a = await pgha(["apply", "--rolling-restart", "-i", inv!, "-s", edited], { timeoutMs: 900_000 });
+    expect(a.code, a.output).toBe(0);
+    expect(a.stdout).toMatch(/restarted pg2, pg3, switchover, then pg1 for max_connections; primary now pg[23]/);
+    const s = await until(
+      "a primary and two streaming standbys",
+      () => {
+        const c = clusterOn("pg1");
+        return where(c, "pgsql", "Promoted").length === 1 && where(c, "pgsql", "Unpromoted").length === 2 ? c : undefined;
+      },
+      120_000,
+    );
+    const primary = where(s, "pgsql", "Promoted")[0]!;
+    expect(primary).not.toBe("pg1");
+    expect(s.nodes.filter((n) => n.standby)).toEqual([]);
+    for (const h of ["pg1", "pg2", "pg3"]) expect(psqlOn(h, "SHOW max_connections"), h).toBe("150");
+    const streaming = psqlOn(primary, "SELECT string_agg(application_name, ',' ORDER BY application_name) FROM pg_stat_replication WHERE state = 'streaming'");
+    expect(streaming).toBe(["pg1", "pg2", "pg3"].filter((h) => h !== primary).join(","));
+    const again = await pgha(["apply", "--rolling-restart", "-i", inv!, "-s", edited]);
+    expect(again.code, again.output).toBe(0);
+    expect(again.stdout).toMatch(/ok: nothing changed/);
+    // Lowering it would leave each restarted standby below its primary, and it would not start: refused.
+    const lower = specEdited(spec!, ['synchronous_standby_names: "ANY 1 (pg1, pg2, pg3)"', 'synchronous_standby_names: "ANY 1 (pg1, pg2, pg3)"\n    max_connections: 120']);
+    const started = ["pg1", "pg2", "pg3"].map((h) => psqlOn(h, "SELECT pg_postmaster_start_time()"));
+    const refused = await pgha(["apply", "--rolling-restart", "-i", inv!, "-s", lower]);
+    expect(refused.code, refused.output).toBe(1);
+    expect(refused.output).toMatch(/refusing the rolling restart: max_connections 150 -> 120 would go below the primary's value/);
+    expect(["pg1", "pg2", "pg3"].map((h) => psqlOn(h, "SELECT pg_postmaster_start_time()"))).toEqual(started);
+  }, 900_000);
 });
 
 describe("shared-disk-2node: grpPostgreSQLDB on the lab's shared disk", () => {

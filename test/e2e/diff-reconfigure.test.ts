@@ -1,26 +1,12 @@
 // Issue 5 on the lab: diff finds exactly the drift (spec changes, hand edits, move constraints), apply
 // --check touches nothing, and apply brings the cluster back to the spec with the least disruption.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { labSh } from "./lab-helpers.js";
-import { clusterOn, onHost, pgha, psqlOn, until, where } from "./pgha-helpers.js";
+import { clusterOn, onHost, pgha, psqlOn, specEdited, until, where } from "./pgha-helpers.js";
 
 const INV = ["-i", "inventories/sr-pgsql-2node/hosts.yml"];
 const SPEC = "inventories/sr-pgsql-2node/cluster.yml";
-
-/** The example spec with text edits, in a file of its own. */
-function specWith(...edits: [string, string][]): string {
-  let text = readFileSync(SPEC, "utf8");
-  for (const [from, to] of edits) {
-    if (!text.includes(from)) throw new Error(`spec has no '${from}'`);
-    text = text.replace(from, to);
-  }
-  const file = join(mkdtempSync(join(tmpdir(), "pgha-e2e-spec-")), "cluster.yml");
-  writeFileSync(file, text);
-  return file;
-}
+const specWith = (...edits: [string, string][]) => specEdited(SPEC, ...edits);
 
 const fileHashes = (h: string) => onHost(h, "sha256sum /etc/corosync/corosync.conf /etc/postgresql/15/pgha/* /var/lib/postgresql/.pgpass");
 const epoch = () => onHost("pg1", "cibadmin -Q | head -1").match(/ epoch="(\d+)"/)![1];

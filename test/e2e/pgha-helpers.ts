@@ -78,3 +78,15 @@ export function clusterOn(host: string): ClusterStatus {
 export function where(s: ClusterStatus, resource: string, role: string): string[] {
   return s.resources.filter((r) => r.id === resource && r.role === role).flatMap((r) => r.nodes).sort();
 }
+
+/** A spec with text edits, in a file of its own (each edit must apply). */
+export function specEdited(spec: string, ...edits: [string, string][]): string {
+  let text = readFileSync(spec, "utf8");
+  for (const [from, to] of edits) {
+    if (!text.includes(from)) throw new Error(`${spec} has no '${from}'`);
+    text = text.replace(from, to);
+  }
+  const file = join(mkdtempSync(join(tmpdir(), "pgha-e2e-spec-")), "cluster.yml");
+  writeFileSync(file, text);
+  return file;
+}

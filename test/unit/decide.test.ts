@@ -8,7 +8,7 @@ import { renderExample } from "./helpers.js";
 
 const { model } = renderExample("sr-pgsql-2node");
 const host = (pacemaker: "active" | "inactive", primitives?: number) =>
-  parseFacts(`SERVICE\tpacemaker\t${pacemaker}\n${primitives === undefined ? "" : pacemaker === "active" ? `CIB\t${primitives}\t12\n` : `CIBDISK\t${primitives}\n`}`);
+  parseFacts(`SERVICE\tpacemaker\t${pacemaker}\n${primitives === undefined ? "" : `CIB\t${primitives}\t12\n`}`);
 
 describe("decideBootstrap", () => {
   it("builds fresh hosts, and hosts where Pacemaker runs without a configuration (a half-finished build)", () => {
