@@ -62,6 +62,11 @@ export function analyse(r) {
     out.push(`- Per phase, 2 → 5 nodes: ${grow.map((g) => `${g.phase} ${f(g.s2)} → ${f(g.s5)} s`).join("; ")}.`);
     const rt2 = S[2].round_trips;
     const rt5 = S[5].round_trips;
+    const t2 = S[2].remote_command_costs?.true?.wall_s?.median;
+    const t5 = S[5].remote_command_costs?.true?.wall_s?.median;
+    if (t2 && t5) {
+      out.push(`- The machine itself is slower per command with more hosts up: a bare \`true\` inside a lab host takes ${f(t2 * 1000, 1)} ms with 2 hosts and ${f(t5 * 1000, 1)} ms with 5 (${f(t5 / t2, 1)}×), because every host's corosync, Pacemaker, monitors and PostgreSQL share the same ${r.machine.nproc} CPUs. The start phase is where that shows: each host's facts script forks a few dozen processes, the ${r.machine.nproc} CPUs run them for all hosts at once, and the SSH handshakes (sshd on each host, one Node thread here) queue the same way. On a real cluster every node brings its own CPUs, so the hosts' share would not grow with the node count; what pgha adds per node is one connection and one facts command, run concurrently.`);
+    }
     if (rt2 && rt5) out.push(`- Remote commands per host stay at ${avg(perHost(rt2.pgha_noop_traced)).toFixed(1)} (2 nodes) and ${avg(perHost(rt5.pgha_noop_traced)).toFixed(1)} (5 nodes): hosts run concurrently within each task; what grows is the per-command time on hosts that all share ${r.machine.nproc} CPUs (each lab host runs corosync, Pacemaker and PostgreSQL on the same machine as pgha).`);
     out.push("");
   }

@@ -140,6 +140,13 @@ stop_host() {
   if ip netns list | awk '{print $1}' | grep -qx "$name"; then
     ip netns del "$name"
   fi
+  # The kernel destroys a deleted namespace's veths asynchronously: wait for the host-side ends (and
+  # remove any a killed run left), or an `up` right after this `down` fails with "File exists".
+  local i _
+  for i in "${!NETS[@]}"; do
+    for _ in $(seq 50); do ip link show "$name-l$((i + 1))" &>/dev/null || break; sleep 0.1; done
+    if ip link show "$name-l$((i + 1))" &>/dev/null; then ip link del "$name-l$((i + 1))"; fi
+  done
 }
 
 cmd_down() {
