@@ -62,51 +62,62 @@ export function requiredBinaries(model: ClusterModel): string[] {
 /** The agent-line pattern as an ERE for grep (the JS RegExp source without its anchors is portable here). */
 const ere = (re: RegExp): string => re.source;
 
+/** Linux reports process start times in USER_HZ ticks, 100 on every architecture Debian ships. */
+const USER_HZ = 100;
+
 /**
- * One POSIX sh script that prints tab-separated fact lines. It forks as little as it can (a fork costs
- * milliseconds on a busy host, and a no-op run is mostly this script): shell builtins where they do,
- * one sha256sum and one stat for all managed files, and the binaries' versions cached in PGHA_DIR
- * under the binaries' size and mtime, so they are asked only after an upgrade.
+ * One POSIX sh script that prints tab-separated fact lines. It runs as few programs as it can (each costs
+ * milliseconds on a busy host, and a no-op run is mostly this script): shell builtins and /proc where
+ * they do, one stat and one sha256sum for all managed paths with their output parsed here, and the
+ * binaries' versions cached in PGHA_DIR under the binaries' size and mtime, so they are asked only after
+ * an upgrade. A no-op on a PAF node runs seven programs.
  */
 export function factsScript(model: ClusterModel, files: ManagedFile[], directories: ManagedDirectory[] = [], stateDir = PGHA_DIR): string {
   const pg = model.postgresql;
-  const versionBins = ["pacemakerd", "corosync", `${pg.bindir}/postgres`];
-  const plain = files.filter((f) => !f.agentLines).map((f) => shq(f.path));
+  const postgres = shq(`${pg.bindir}/postgres`);
+  const shellfuncs = "/usr/lib/ocf/lib/heartbeat/ocf-shellfuncs";
+  const list = (paths: string[]) => [...new Set(paths)].map(shq).join(" ");
+  // corosync.conf is always looked at: its mtime and hash say what corosync runs (see corosync_apply).
+  const statted = list([...directories.map((d) => d.path), ...files.map((f) => f.path), COROSYNC_CONF]);
+  const hashed = list([...files.filter((f) => !f.agentLines).map((f) => f.path), COROSYNC_CONF, COROSYNC_APPLIED]);
   const lines = [
     "export LC_ALL=C",
     'IFS= read -r hn < /proc/sys/kernel/hostname && echo "HOSTNAME\t$hn"',
-    ...SERVICES.map((s) => `if systemctl is-active --quiet ${s} 2>/dev/null; then echo "SERVICE\t${s}\tactive"; else echo "SERVICE\t${s}\tinactive"; fi`),
+    // One line per unit, in order; no systemctl at all reads as inactive.
+    `set -- $(systemctl is-active ${SERVICES.join(" ")} 2>/dev/null)`,
+    `for s in ${SERVICES.join(" ")}; do printf 'SERVICE\\t%s\\t%s\\n' "$s" "\${1:-inactive}"; [ $# -eq 0 ] || shift; done`,
     `for b in ${requiredBinaries(model).map(shq).join(" ")}; do if command -v "$b" >/dev/null 2>&1; then printf 'BIN\\t%s\\tfound\\n' "$b"; else printf 'BIN\\t%s\\t\\n' "$b"; fi; done`,
     `for n in /sys/class/net/*; do printf 'NIC\\t%s\\n' "\${n##*/}"; done`,
-    `ip -o -4 addr show | awk '{sub(/\\/.*/, "", $4); print "ADDR\\t" $4}'`,
-    // Versions, cached under the binaries' identity (path, size, mtime).
-    `sig=$(stat -L -c '%n %s %Y' $(for b in pacemakerd corosync; do command -v $b; done) ${shq(versionBins[2]!)} 2>/dev/null | tr '\\n' ' ')`,
-    `vc=${stateDir}/versions.cache`,
-    `if [ -f "$vc" ] && IFS= read -r first < "$vc" && [ "$first" = "$sig" ]; then sed 1d "$vc"; else`,
-    `  v=$(printf 'VERSION\\tpacemaker\\t%s\\nVERSION\\tcorosync\\t%s\\nVERSION\\tpostgres\\t%s\\n' "$(pacemakerd --version 2>/dev/null | head -1)" "$(corosync -v 2>/dev/null | head -1)" "$(${shq(versionBins[2]!)} --version 2>/dev/null | head -1)")`,
+    `ip -o -4 addr show 2>/dev/null | while read -r _ _ _ a _; do printf 'ADDR\\t%s\\n' "\${a%%/*}"; done`,
+    // Versions and the ocf-shellfuncs check, cached under the files' identity (path, size, mtime).
+    `sig=$(stat -L --printf '%n %s %Y ' $(for b in pacemakerd corosync; do command -v $b; done) ${postgres} ${shellfuncs} 2>/dev/null)`,
+    `vc=${stateDir}/versions.cache; hit=`,
+    `if [ -f "$vc" ]; then { IFS= read -r first; if [ "$first" = "$sig" ]; then hit=1; while IFS= read -r l; do printf '%s\\n' "$l"; done; fi; } < "$vc"; fi`,
+    `if [ -z "$hit" ]; then`,
+    `  v=$(printf 'VERSION\\tpacemaker\\t%s\\nVERSION\\tcorosync\\t%s\\nVERSION\\tpostgres\\t%s\\n' "$(pacemakerd --version 2>/dev/null | head -1)" "$(corosync -v 2>/dev/null | head -1)" "$(${postgres} --version 2>/dev/null | head -1)"; if grep -q 'crm_attribute -p \$@' ${shellfuncs} 2>/dev/null; then echo "PROMOTION_SCORE_UNPATCHED"; fi)`,
     `  printf '%s\\n' "$v"; if [ -d ${stateDir} ]; then printf '%s\\n%s\\n' "$sig" "$v" > "$vc.$$" && mv -f "$vc.$$" "$vc"; fi`,
     "fi",
-    `if grep -q 'crm_attribute -p \$@' /usr/lib/ocf/lib/heartbeat/ocf-shellfuncs 2>/dev/null; then echo "PROMOTION_SCORE_UNPATCHED"; fi`,
     `d=${shq(pg.dataDirectory)}`,
     'if [ -f "$d/postmaster.pid" ] && IFS= read -r pid < "$d/postmaster.pid" && kill -0 "$pid" 2>/dev/null; then echo "PGRUNNING"; fi',
     ...(pg.tmpdir ? [`if [ -e ${shq(`${pg.tmpdir}/PGSQL.lock`)} ]; then echo "PGSQLLOCK"; fi`] : []),
-    'if [ ! -d "$d" ]; then echo "DATADIR\tmissing"; elif [ -z "$(ls -A "$d" 2>/dev/null)" ]; then echo "DATADIR\tempty"; else v=; [ -f "$d/PG_VERSION" ] && IFS= read -r v < "$d/PG_VERSION"; echo "DATADIR\tinitialized\t$v"; fi',
+    'if [ ! -d "$d" ]; then echo "DATADIR\tmissing"; elif [ -f "$d/PG_VERSION" ]; then IFS= read -r v < "$d/PG_VERSION"; echo "DATADIR\tinitialized\t$v"; elif [ -z "$(ls -A "$d" 2>/dev/null)" ]; then echo "DATADIR\tempty"; else echo "DATADIR\tinitialized"; fi',
     // The CIB's epoch tells whether a run touched it; primitives tell whether the cluster is configured.
-    `if [ -f /var/lib/pacemaker/cib/cib.xml ]; then awk 'NR == 1 && match($0, / epoch="[0-9]*"/) { e = substr($0, RSTART + 8, RLENGTH - 9) } /<primitive / { n++ } END { printf "CIB\\t%d\\t%s\\n", n, e }' /var/lib/pacemaker/cib/cib.xml; fi`,
-    // What corosync runs with (see corosync_apply): the file, if it started after the file was written.
-    `c=${COROSYNC_CONF}`,
-    `if cmp -s "$c" ${COROSYNC_APPLIED} 2>/dev/null; then echo COROSYNC_RECORDED; fi`,
-    `if pid=$(pidof corosync) && [ $(( $(date +%s) - $(ps -o etimes= -p "\${pid%% *}") )) -gt "$(stat -c %Y "$c" 2>/dev/null || echo 0)" ]; then echo COROSYNC_RUNS_FILE; fi`,
-    ...(directories.length ? [`for p in ${directories.map((d) => shq(d.path)).join(" ")}; do [ -d "$p" ] || printf 'DIR\\t%s\\t-\\n' "$p"; done`, `stat -c 'DIR\t%n\t%U\t%G\t%04a' ${directories.map((d) => shq(d.path)).join(" ")} 2>/dev/null`] : []),
-    ...(files.length ? [`for p in ${files.map((f) => shq(f.path)).join(" ")}; do [ -f "$p" ] || printf 'FILE\\t%s\\t-\\n' "$p"; done`, `stat -c 'MODE\t%n\t%U\t%G\t%04a' ${files.map((f) => shq(f.path)).join(" ")} 2>/dev/null`] : []),
-    ...(plain.length ? [`sha256sum ${plain.join(" ")} 2>/dev/null | awk '{ h = $1; sub(/^[^ ]+  /, ""); printf "HASH\\t%s\\t%s\\n", $0, h }'`] : []),
+    // The same awk reads the boot time, which dates corosync's start below.
+    "cib=/var/lib/pacemaker/cib/cib.xml; [ -f $cib ] || cib=",
+    `awk 'FILENAME == "/proc/stat" { if ($1 == "btime") printf "BOOT\\t%s\\n", $2; next } FNR == 1 && match($0, / epoch="[0-9]*"/) { e = substr($0, RSTART + 8, RLENGTH - 9) } /<primitive / { n++ } END { if (FILENAME != "/proc/stat") printf "CIB\\t%d\\t%s\\n", n, e }' /proc/stat $cib`,
+    // corosync's start, in ticks after boot: field 22 of /proc/PID/stat (the 20th after the command name).
+    `if pid=$(pidof corosync) && IFS= read -r st < "/proc/\${pid%% *}/stat"; then set -- \${st##*) }; printf 'COROSYNC_START\\t%s\\n' "\${20}"; fi`,
+    ...(directories.length ? [`for p in ${list(directories.map((d) => d.path))}; do [ -d "$p" ] || printf 'DIR\\t%s\\t-\\n' "$p"; done`] : []),
+    ...(files.length ? [`for p in ${list(files.map((f) => f.path))}; do [ -f "$p" ] || printf 'FILE\\t%s\\t-\\n' "$p"; done`] : []),
+    `stat --printf 'STAT\\t%n\\t%F\\t%U\\t%G\\t%04a\\t%Y\\n' ${statted} 2>/dev/null`,
+    `sha256sum ${hashed} 2>/dev/null | while read -r h p; do printf 'HASH\\t%s\\t%s\\n' "$p" "$h"; done`,
   ];
   for (const f of files.filter((x) => x.agentLines)) {
     const p = shq(f.path);
     const re = shq(ere(f.agentLines!));
     // The hash leaves out the agent's own lines; each of those is listed with whether its include target exists.
     lines.push(
-      `if [ -f ${p} ]; then printf 'HASH\\t%s\\t%s\\n' ${p} "$( { grep -v -E ${re} ${p} || true; } | sha256sum | cut -d' ' -f1)"; grep -E ${re} ${p} | while IFS= read -r l; do t=\${l#include \\'}; t=\${t%%\\'*}; if [ "$t" != "$l" ] && [ -e "$t" ]; then e=1; else e=0; fi; printf 'AGENTLINE\\t%s\\t%s\\t%s\\n' ${p} "$e" "$l"; done; fi`,
+      `if [ -f ${p} ]; then { grep -v -E ${re} ${p} || true; } | sha256sum | { read -r h _; printf 'HASH\\t%s\\t%s\\n' ${p} "$h"; }; grep -E ${re} ${p} | while IFS= read -r l; do t=\${l#include \\'}; t=\${t%%\\'*}; if [ "$t" != "$l" ] && [ -e "$t" ]; then e=1; else e=0; fi; printf 'AGENTLINE\\t%s\\t%s\\t%s\\n' ${p} "$e" "$l"; done; fi`,
     );
   }
   return lines.join("\n") + "\n";
@@ -114,6 +125,10 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
 
 export function parseFacts(output: string): HostFacts {
   const facts: HostFacts = { hostname: "", files: {}, services: {}, binaries: {}, interfaces: [], addresses: [], dataDirectory: "missing", directories: {}, postgresRunning: false, pgsqlLock: false, versions: { pacemaker: "", corosync: "", postgres: "" }, promotionScoreUnpatched: false, corosyncRunsFile: false, corosyncRecorded: false };
+  const hashes: Record<string, string> = {};
+  let boot = 0;
+  let corosyncTicks: number | undefined;
+  let corosyncMtime = 0;
   for (const raw of output.split("\n")) {
     const [kind, ...f] = raw.split("\t");
     switch (kind) {
@@ -140,11 +155,16 @@ export function parseFacts(output: string): HostFacts {
         facts.files[f[0]!] = { exists: false, agentLines: [] };
         break;
       case "HASH":
-        (facts.files[f[0]!] ??= { exists: true, agentLines: [] }).sha256 = f[1];
+        hashes[f[0]!] = f[1]!;
+        if (f[0] !== COROSYNC_APPLIED) (facts.files[f[0]!] ??= { exists: true, agentLines: [] }).sha256 = f[1];
         break;
-      case "MODE":
-        Object.assign((facts.files[f[0]!] ??= { exists: true, agentLines: [] }), { owner: f[1], group: f[2], mode: f[3] });
+      case "STAT": {
+        const [path, type, owner, group, mode, mtime] = f as [string, string, string, string, string, string];
+        if (path === COROSYNC_CONF) corosyncMtime = Number(mtime);
+        if (type === "directory") facts.directories[path] = { owner, group, mode };
+        else Object.assign((facts.files[path] ??= { exists: true, agentLines: [] }), { owner, group, mode });
         break;
+      }
       case "VERSION":
         if (f[0] === "pacemaker" || f[0] === "corosync" || f[0] === "postgres") facts.versions[f[0]] = f[1] ?? "";
         break;
@@ -158,17 +178,16 @@ export function parseFacts(output: string): HostFacts {
         facts.pgsqlLock = true;
         break;
       case "DIR":
-        if (f[1] !== "-") facts.directories[f[0]!] = { owner: f[1]!, group: f[2]!, mode: f[3]! };
-        else if (!(f[0]! in facts.directories)) facts.directories[f[0]!] = undefined;
+        if (!(f[0]! in facts.directories)) facts.directories[f[0]!] = undefined;
         break;
       case "CIB":
         facts.cib = { primitives: Number(f[0]), epoch: f[1] ?? "" };
         break;
-      case "COROSYNC_RECORDED":
-        facts.corosyncRecorded = true;
+      case "BOOT":
+        boot = Number(f[0]);
         break;
-      case "COROSYNC_RUNS_FILE":
-        facts.corosyncRunsFile = true;
+      case "COROSYNC_START":
+        corosyncTicks = Number(f[0]);
         break;
       case "AGENTLINE": {
         const file = (facts.files[f[0]!] ??= { exists: true, agentLines: [] });
@@ -177,5 +196,8 @@ export function parseFacts(output: string): HostFacts {
       }
     }
   }
+  facts.corosyncRecorded = hashes[COROSYNC_APPLIED] !== undefined && hashes[COROSYNC_APPLIED] === hashes[COROSYNC_CONF];
+  // Started in a later second than the file's last write, as `ps -o etimes` would tell.
+  facts.corosyncRunsFile = corosyncTicks !== undefined && Math.floor(boot + corosyncTicks / USER_HZ) > corosyncMtime;
   return facts;
 }

@@ -85,9 +85,35 @@ describe("facts script + plan", () => {
     mkdirSync(state);
     expect(gather([]).versions).toEqual(first);
     const cache = readFileSync(join(state, "versions.cache"), "utf8").split("\n");
-    expect(cache.slice(1).filter(Boolean)).toEqual(Object.entries(first).map(([k, v]) => `VERSION\t${k}\t${v}`));
+    expect(cache.slice(1).filter((l) => l.startsWith("VERSION"))).toEqual(Object.entries(first).map(([k, v]) => `VERSION\t${k}\t${v}`));
     // A cached answer is served as long as the binaries are the same ones.
     writeFileSync(join(state, "versions.cache"), [cache[0], "VERSION\tpacemaker\tcached", ...cache.slice(2)].join("\n"));
     expect(gather([]).versions.pacemaker).toBe("cached");
+  });
+
+  it("tells from stat, sha256sum and /proc what corosync runs with", () => {
+    const conf = "/etc/corosync/corosync.conf";
+    const at = (mtime: number, start?: [number, number], applied = "aa") =>
+      parseFacts(
+        [`STAT\t${conf}\tregular file\troot\troot\t0644\t${mtime}`, `HASH\t${conf}\taa`, `HASH\t/var/lib/pgha/corosync.conf.applied\t${applied}`, ...(start ? [`BOOT\t${start[0]}`, `COROSYNC_START\t${start[1]}`] : [])].join("\n"),
+      );
+    // Booted at 1000, corosync started 250 ticks (2.5 s) later: after a write at 1001, not after one at 1002.
+    expect(at(1001, [1000, 250]).corosyncRunsFile).toBe(true);
+    expect(at(1002, [1000, 250]).corosyncRunsFile).toBe(false);
+    expect(at(1001).corosyncRunsFile, "corosync not running").toBe(false);
+    expect(at(1001).corosyncRecorded).toBe(true);
+    expect(at(1001, undefined, "bb").corosyncRecorded).toBe(false);
+    expect(at(1001).files[conf]).toMatchObject({ exists: true, sha256: "aa", mode: "0644" });
+    expect(at(1001).files["/var/lib/pgha/corosync.conf.applied"], "pgha's copy is not a managed file").toBeUndefined();
+  });
+
+  it("reports managed directories with their owner and mode, and missing ones", () => {
+    const { model } = renderExample("sr-pgsql-2node");
+    const sub = join(dir, "sub");
+    mkdirSync(sub, { recursive: true });
+    chmodSync(sub, 0o750);
+    const dirs = [sub, join(dir, "nowhere")].map((path) => ({ path, owner: me, group, mode: "0750" }));
+    const facts = parseFacts(execFileSync("sh", ["-s"], { input: factsScript(model, [], dirs, join(dir, "state")) }).toString());
+    expect(facts.directories).toEqual({ [sub]: { owner: me, group, mode: "0750" }, [join(dir, "nowhere")]: undefined });
   });
 });
