@@ -1,18 +1,12 @@
 // The cluster spec: YAML in, schema-checked plain object out. Semantic checks live in model.ts.
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { Ajv, type ErrorObject } from "ajv";
+import type { ErrorObject } from "ajv";
 import { InputError, type Diagnostic } from "./diagnostics.js";
+import { specValidator } from "./spec-validator.js";
 import { diagAt, parseYamlSource, type PathSegments, type YamlSource } from "./yaml-source.js";
 import type { Spec } from "./spec-types.js";
 
-const require = createRequire(import.meta.url);
-export const specSchema = require("../schema/pgha-spec.schema.json") as Record<string, unknown>;
-
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
-ajv.addFormat("ipv4", IPV4);
-const validateSchema = ajv.compile(specSchema);
+const validateSchema = specValidator();
 
 export interface LoadedSpec {
   spec: Spec;
