@@ -45,33 +45,36 @@ const py = (mode: string, src: string, dst: string) => `python3 - ${mode} ${src}
  * on every no-op, and Python's start-up alone costs more than the whole pipeline.
  */
 const digestOf = (live: string) =>
-  `awk '/<configuration>/ { c = 1 } /<nodes>/ { n = 1 } c && !n && !/id="cib-bootstrap-options-(dc-version|cluster-infrastructure|cluster-name|have-watchdog|last-lrm-refresh)"/ { print } /<\\/nodes>/ { n = 0 } /<\\/configuration>/ { c = 0 }' ${live} | sha256sum | cut -d' ' -f1`;
+  `awk '/<configuration>/ { c = 1 } /<nodes>/ { n = 1 } c && !n && !/id="cib-bootstrap-options-(dc-version|cluster-infrastructure|cluster-name|have-watchdog|last-lrm-refresh)"/ { print } /<\\/nodes>/ { n = 0 } /<\\/configuration>/ { c = 0 }' ${live} | sha256sum`;
 
-/** Shell that prints the stamp for cluster file `crm` against the live CIB saved in `live`. */
-const stampOf = (crm: string, live: string) => `"$(sha256sum < ${crm} | cut -d' ' -f1) $(${digestOf(live)})"`;
+/** Shell that sets $stamp for cluster file `crm` against the live CIB saved in `live` (sha256sum prints "HASH  -"). */
+const stampOf = (crm: string, live: string) => `h=$(sha256sum < ${crm}); l=$(${digestOf(live)}); stamp="\${h%% *} \${l%% *}"`;
 
 /**
  * Reads cluster.crm on stdin. Prints CHANGED or UNCHANGED; leaves cib-live.xml, cib-desired.xml and
- * cib.patch in `dir`. Changes nothing in the cluster. Without keepMoveConstraints the patch also
- * removes crm_resource move/ban leftovers (only when the operator asks for it), and the stamp is not
- * trusted, because it was taken with the leftovers kept.
+ * cib.patch in `dir`. Changes nothing in the cluster. With `commit`, an UNCHANGED cluster.crm is kept as
+ * the applied one right away (a no-op run then needs no second command). Without keepMoveConstraints
+ * the patch also removes crm_resource move/ban leftovers (only when the operator asks for it), and the
+ * stamp is not trusted, because it was taken with the leftovers kept.
  */
-export function desiredCibScript(opts: { keepMoveConstraints?: boolean; dir?: string } = {}): string {
+export function desiredCibScript(opts: { keepMoveConstraints?: boolean; dir?: string; commit?: boolean } = {}): string {
   const d = opts.dir ?? PGHA_DIR;
   const keep = opts.keepMoveConstraints ?? true;
+  const unchanged = `${opts.commit ? `mv ${d}/cluster.crm.new ${d}/cluster.crm; ` : ""}echo UNCHANGED`;
   return [
     "set -e",
-    `install -d -m 0700 ${d}`,
+    `[ -d ${d} ] || install -d -m 0700 ${d}`,
     `cat > ${d}/cluster.crm.new`,
     `cibadmin -Q > ${d}/cib-live.xml`,
-    `stamp=${stampOf(`${d}/cluster.crm.new`, `${d}/cib-live.xml`)}`,
-    `if ${keep ? "true" : "false"} && [ "$(cat ${d}/cib.stamp 2>/dev/null)" = "$stamp" ]; then`,
-    `cp ${d}/cib-live.xml ${d}/cib-desired.xml; : > ${d}/cib.patch; echo UNCHANGED`,
+    stampOf(`${d}/cluster.crm.new`, `${d}/cib-live.xml`),
+    `old=; [ ! -f ${d}/cib.stamp ] || IFS= read -r old < ${d}/cib.stamp || true`,
+    `if ${keep ? "true" : "false"} && [ "$old" = "$stamp" ]; then`,
+    `cp ${d}/cib-live.xml ${d}/cib-desired.xml; : > ${d}/cib.patch; ${unchanged}`,
     "else",
     py("strip", `${d}/cib-live.xml`, `${d}/cib-desired.xml`),
     `CIB_file=${d}/cib-desired.xml crm -F -D plain configure load update ${d}/cluster.crm.new >/dev/null`,
     ...(keep ? [py("restore", `${d}/cib-live.xml`, `${d}/cib-desired.xml`)] : []),
-    `if crm_diff --no-version -o ${d}/cib-live.xml -n ${d}/cib-desired.xml > ${d}/cib.patch; then echo "$stamp" > ${d}/cib.stamp; echo UNCHANGED; else echo CHANGED; fi`,
+    `if crm_diff --no-version -o ${d}/cib-live.xml -n ${d}/cib-desired.xml > ${d}/cib.patch; then echo "$stamp" > ${d}/cib.stamp; ${unchanged}; else echo CHANGED; fi`,
     "fi",
   ].join("\n");
 }
@@ -84,6 +87,7 @@ export function applyCibPatchScript(dir = PGHA_DIR): string {
     `cibadmin --patch --xml-file ${d}/cib.patch`,
     `mv ${d}/cluster.crm.new ${d}/cluster.crm`,
     `cibadmin -Q > ${d}/cib-live.xml`,
-    `echo ${stampOf(`${d}/cluster.crm`, `${d}/cib-live.xml`)} > ${d}/cib.stamp`,
+    stampOf(`${d}/cluster.crm`, `${d}/cib-live.xml`),
+    `echo "$stamp" > ${d}/cib.stamp`,
   ].join("\n");
 }

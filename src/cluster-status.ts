@@ -19,14 +19,18 @@ export interface StatusReport {
   warnings: string[];
 }
 
-async function firstAnswering(model: ClusterModel, open: Opener): Promise<{ conn: Connection; xml: string }> {
+const CONSTRAINTS = "--pgha-constraints--";
+
+/** crm_mon's view and the constraints section (for leftover move constraints), in one round trip. */
+async function firstAnswering(model: ClusterModel, open: Opener): Promise<{ conn: Connection; xml: string; constraints: string }> {
   const errors: string[] = [];
   for (const n of model.nodes) {
     let conn: Connection | undefined;
     try {
       conn = await open(n);
-      const r = await conn.exec("crm_mon -1 --output-as=xml");
-      if (r.code === 0) return { conn, xml: r.stdout };
+      const r = await conn.exec(`crm_mon -1 --output-as=xml && { echo ${CONSTRAINTS}; cibadmin -Q -o constraints 2>/dev/null || true; }`);
+      const [xml, constraints = ""] = r.stdout.split(`\n${CONSTRAINTS}\n`);
+      if (r.code === 0) return { conn, xml: xml!, constraints };
       errors.push(`${n.name}: crm_mon: ${r.stderr.trim().split("\n")[0]}`);
     } catch (e) {
       errors.push((e as Error).message);
@@ -37,11 +41,10 @@ async function firstAnswering(model: ClusterModel, open: Opener): Promise<{ conn
 }
 
 export async function readStatus(model: ClusterModel, open: Opener): Promise<StatusReport> {
-  const { conn, xml } = await firstAnswering(model, open);
+  const { conn, xml, constraints } = await firstAnswering(model, open);
   try {
     const cluster = parseCrmMon(xml);
-    const cib = await conn.exec("cibadmin -Q -o constraints");
-    const leftoverConstraints = cib.code === 0 ? leftoverMoveConstraints(cib.stdout) : [];
+    const leftoverConstraints = constraints ? leftoverMoveConstraints(constraints) : [];
     const replication: Record<string, string> = {};
     const ids = model.resourceIds;
     const primary = cluster.resources.find((r) => r.id === ids.postgresql && /^(Promoted|Master)$/.test(r.role))?.nodes[0];

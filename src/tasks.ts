@@ -284,10 +284,9 @@ async function pendingRestart(ctx: RunCtx, h: HostCtx, reload: boolean): Promise
  * configuration never touches the CIB, and elements the spec dropped are removed.
  */
 async function crmLoad(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
-  const out = await must(ctx, h, desiredCibScript({ keepMoveConstraints: !ctx.clearMoveConstraints }), ctx.rendered.crm);
+  const out = await must(ctx, h, desiredCibScript({ keepMoveConstraints: !ctx.clearMoveConstraints, commit: !ctx.check }), ctx.rendered.crm);
   const changed = /^CHANGED$/m.test(out);
   if (changed && !ctx.check) await must(ctx, h, applyCibPatchScript());
-  else if (!ctx.check) await must(ctx, h, `mv ${PGHA_DIR}/cluster.crm.new ${PGHA_DIR}/cluster.crm`);
   return { changed };
 }
 

@@ -538,9 +538,9 @@ describe.skipIf(Boolean(skipCrm))("the desired-CIB comparison and its stamp", { 
   let dir: string;
   let env: NodeJS.ProcessEnv;
   /** Runs the comparison with cluster.crm `crm` on stdin; PATH may hide crmsh to prove it was not needed. */
-  const compare = async (crm: string, opts: { keepMoveConstraints?: boolean; withoutCrmsh?: boolean } = {}) => {
+  const compare = async (crm: string, opts: { keepMoveConstraints?: boolean; withoutCrmsh?: boolean; commit?: boolean } = {}) => {
     const script = join(dir, "compare.sh");
-    writeFileSync(script, desiredCibScript({ keepMoveConstraints: opts.keepMoveConstraints, dir: join(dir, "pgha") }));
+    writeFileSync(script, desiredCibScript({ keepMoveConstraints: opts.keepMoveConstraints, dir: join(dir, "pgha"), commit: opts.commit }));
     const runEnv = opts.withoutCrmsh ? { ...env, PATH: `${join(dir, "nocrm")}${delimiter}${env.PATH}` } : env;
     const r = await sh("sh", ["-c", `sh ${script} < ${crm}`], { env: runEnv, timeoutMs: 60_000 });
     expect(r.code, show(r)).toBe(0);
@@ -590,6 +590,17 @@ describe.skipIf(Boolean(skipCrm))("the desired-CIB comparison and its stamp", { 
     const edited = join(dir, "edited.crm");
     writeFileSync(edited, readFileSync(ex(example).crm, "utf8").replace(/migration-threshold=\d+/, "migration-threshold=9"));
     expect(await compare(edited)).toBe("CHANGED");
+  });
+
+  it("with commit, keeps an unchanged cluster.crm as the applied one, and a changed one only as new", async () => {
+    const kept = join(dir, "pgha", "cluster.crm");
+    const edited = join(dir, "edited.crm");
+    expect(await compare(edited, { commit: true })).toBe("CHANGED");
+    expect(readFileSync(kept, "utf8")).toBe(readFileSync(ex(example).crm, "utf8"));
+    expect(existsSync(`${kept}.new`)).toBe(true);
+    expect(await compare(ex(example).crm, { commit: true, withoutCrmsh: true })).toBe("UNCHANGED");
+    expect(existsSync(`${kept}.new`)).toBe(false);
+    expect(readFileSync(kept, "utf8")).toBe(readFileSync(ex(example).crm, "utf8"));
   });
 
   it("does not trust the stamp when move constraints are to be cleared", async () => {

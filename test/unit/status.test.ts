@@ -1,7 +1,10 @@
 // crm_mon XML captured from a lab cluster that pgha built (sr-pgsql-2node), parsed without a cluster.
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { clusterStatusTable } from "../../src/cluster-status.js";
 import { leftoverMoveConstraints, parseCrmMon, permanentNodeAttributes, statusTable } from "../../src/status.js";
 import { missingFor } from "../../src/tasks.js";
 import { renderExample, ROOT } from "./helpers.js";
@@ -64,5 +67,34 @@ describe("permanent node attributes", () => {
     expect(permanentNodeAttributes(cib)).toEqual({ pg1: { "pgsql-data-status": "LATEST" }, pg2: { "pgsql-data-status": "STREAMING|SYNC" } });
     const nodesOnly = cib.slice(cib.indexOf("<nodes>"), cib.indexOf("</nodes>") + 8);
     expect(permanentNodeAttributes(nodesOnly)).toEqual(permanentNodeAttributes(cib));
+  });
+});
+
+describe("the status table, read through a shell", () => {
+  it("gets crm_mon's view and the constraints in one command, then pg_stat_replication from the primary", async () => {
+    const bin = mkdtempSync(join(tmpdir(), "pgha-status-"));
+    const fake = (name: string, body: string) => {
+      writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
+      chmodSync(join(bin, name), 0o755);
+    };
+    writeFileSync(join(bin, "crm_mon.xml"), healthy);
+    fake("crm_mon", `cat ${join(bin, "crm_mon.xml")}`);
+    fake("cibadmin", `echo '<constraints><rsc_location id="cli-ban-pgsql-clone-on-pg2" rsc="pgsql-clone" node="pg2" score="-INFINITY"/></constraints>'`);
+    fake("runuser", "echo 'pg2 streaming sync'");
+    const commands: string[] = [];
+    const { model } = renderExample("sr-pgsql-2node");
+    const view = await clusterStatusTable(model, async (n) => ({
+      node: n.name,
+      close: () => undefined,
+      exec: async (command: string) => {
+        commands.push(`${n.name}: ${command.split(" ")[0]}`);
+        return { code: 0, stdout: execFileSync("sh", ["-c", command], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } }).toString(), stderr: "" };
+      },
+    }));
+    expect(commands).toEqual(["pg1: crm_mon", "pg1: runuser"]);
+    expect(view.status.leftoverConstraints).toEqual(["cli-ban-pgsql-clone-on-pg2"]);
+    expect(view.status.replication).toEqual({ pg2: "streaming/sync" });
+    expect(view.text).toMatch(/^pg1 +online +primary +PRI/m);
+    expect(view.text).toMatch(/warning: leftover move constraint cli-ban-pgsql-clone-on-pg2/);
   });
 });
