@@ -7,13 +7,14 @@ import { Listr, PRESET_TIMESTAMP, type ListrTask } from "listr2";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Task = ListrTask<unknown, any, any>;
 import { clusterStatusTable, reuse, type StatusView } from "./cluster-status.js";
-import { factsScript, parseFacts, type HostFacts } from "./facts.js";
+import type { HostFacts } from "./facts.js";
+import { gatherFacts, withConnections, type Connections } from "./gather.js";
 import type { ClusterModel } from "./model/types.js";
 import { holds, type Playbook, type PlaybookTask } from "./playbook.js";
 import type { RenderedCluster } from "./render.js";
 import { maskSecrets } from "./secrets.js";
 import { MODULE_IMPLS, TaskError, type HostCtx, type RunCtx, type TaskResult } from "./tasks.js";
-import { connect, type Connection, type HostKeyPolicy } from "./transport.js";
+import type { HostKeyPolicy } from "./transport.js";
 
 export interface ApplyOptions {
   check: boolean;
@@ -22,6 +23,8 @@ export interface ApplyOptions {
   limit?: string[];
   hostKeyPolicy?: HostKeyPolicy;
   connectTimeoutMs: number;
+  /** Connections the caller already started opening (and closes); else apply opens and closes its own. */
+  connections?: Promise<Connections>;
   /** listr2 renderer: the live view on a terminal, plain timestamped lines otherwise. */
   renderer: "default" | "simple" | "silent";
   pollSeconds?: number;
@@ -56,30 +59,6 @@ export class ApplyError extends Error {
   }
 }
 
-/** Opens every connection first; if any host is unreachable, none is used. */
-export async function connectAll(model: ClusterModel, opts: Pick<ApplyOptions, "connectTimeoutMs" | "hostKeyPolicy">): Promise<Map<string, Connection>> {
-  const results = await Promise.allSettled(model.nodes.map((n) => connect(n, opts)));
-  const conns = new Map<string, Connection>();
-  const failures: string[] = [];
-  results.forEach((r, i) => (r.status === "fulfilled" ? conns.set(model.nodes[i]!.name, r.value) : failures.push((r.reason as Error).message)));
-  if (failures.length) {
-    conns.forEach((c) => c.close());
-    throw new ApplyError(`cannot reach every node, nothing was changed:\n  ${failures.join("\n  ")}`);
-  }
-  return conns;
-}
-
-export async function gatherFacts(model: ClusterModel, conns: Map<string, Connection>): Promise<Record<string, HostFacts>> {
-  const entries = await Promise.all(
-    model.nodes.map(async (n) => {
-      const r = await conns.get(n.name)!.exec("sh -s", { stdin: factsScript(model, model.files[n.name] ?? [], model.directories) });
-      if (r.code !== 0) throw new ApplyError(`${n.name}: gathering facts failed: ${r.stderr.trim()}`);
-      return [n.name, parseFacts(r.stdout)] as const;
-    }),
-  );
-  return Object.fromEntries(entries);
-}
-
 /**
  * Whether the cluster still has to be built. Stopping Pacemaker everywhere and clearing the CIB is only
  * safe while no node holds a configured cluster, running or stopped (a stopped node's cib.xml keeps the
@@ -110,8 +89,7 @@ function targets(task: PlaybookTask, hosts: HostCtx[], limit?: string[]): HostCt
 
 /** `choose` picks the playbook once the facts say whether the cluster still has to be built. */
 export async function apply(model: ClusterModel, rendered: RenderedCluster, choose: Playbook | ((bootstrap: boolean) => Playbook), opts: ApplyOptions): Promise<ApplyResult> {
-  const conns = await connectAll(model, opts);
-  try {
+  return withConnections(model, opts, async (conns) => {
     const facts = await gatherFacts(model, conns);
     const bootstrap = decideBootstrap(model, facts);
     const playbook = typeof choose === "function" ? choose(bootstrap) : choose;
@@ -173,7 +151,5 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, choo
     for (const t of playbook.tasks) if (!holds(t.when, state)) reports.push({ task: t.name, node: "-", status: "skipped" });
     const status = opts.check ? undefined : await clusterStatusTable(model, reuse(conns)).catch(() => undefined);
     return { changed: reports.filter((r) => r.status === "changed").length, reports, bootstrap, playbook: playbook.name, facts, status };
-  } finally {
-    conns.forEach((c) => c.close());
-  }
+  });
 }

@@ -7,6 +7,7 @@ import { formatDiagnostic, InputError, type Diagnostic } from "./diagnostics.js"
 import { loadPlaybook } from "./playbook.js";
 import { loadInventory } from "./inventory.js";
 import { buildModel } from "./model/build.js";
+import type { Connections } from "./gather.js";
 import type { ClusterModel } from "./model/types.js";
 import { loadTemplates, renderCluster, type RenderedCluster } from "./render.js";
 import { maskSecrets, secretResolver } from "./secrets.js";
@@ -66,7 +67,7 @@ interface Options {
 class UsageError extends Error {}
 
 /** Error classes of the modules loaded on demand (apply, transport, tasks), by name. */
-const HOST_ERRORS: Record<string, string> = { ApplyError: "apply", TransportError: "transport", TaskError: "task" };
+const HOST_ERRORS: Record<string, string> = { ApplyError: "apply", GatherError: "transport", TransportError: "transport", TaskError: "task" };
 
 function parse(argv: string[]): { command: string; opts: Options } {
   let parsed;
@@ -128,6 +129,21 @@ function load(opts: Options, secretsOptional = false): Loaded {
   const model = buildModel({ spec, inventory, resolveSecret: secretResolver(), secretsOptional });
   const rendered = renderCluster(model, loadTemplates(opts.templates));
   return { model, rendered };
+}
+
+/**
+ * Opens the connections once the input is known to be good, so the SSH handshakes run while the
+ * command's own modules load; `use` gets them (and must not close them), they close after it.
+ */
+async function connected<T>(model: ClusterModel, opts: Options, use: (c: ReturnType<typeof connectionOptions> & { connections: Promise<Connections> }) => Promise<T>): Promise<T> {
+  const { connectAll } = await import("./gather.js");
+  const connections = connectAll(model, connectionOptions(opts));
+  connections.catch(() => undefined); // awaited inside `use`; this only keeps Node from reporting it unhandled meanwhile
+  try {
+    return await use({ ...connectionOptions(opts), connections });
+  } finally {
+    await connections.then((cs) => cs.forEach((c) => c.close()), () => undefined);
+  }
 }
 
 function writeOut(dir: string, rendered: RenderedCluster): string[] {
@@ -192,23 +208,24 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         const limit = opts.limit?.split(",").map((x) => x.trim()).filter(Boolean);
         const unknown = (limit ?? []).filter((l) => !model.nodes.some((n) => n.name === l));
         if (unknown.length) throw new UsageError(`--limit names unknown nodes: ${unknown.join(", ")}`);
-        const connection = connectionOptions(opts);
-        const { apply } = await import("./apply.js");
-        const { diffCluster, formatDiff } = await import("./diff.js");
         if (opts["rebuild-cib"] && opts.playbook) throw new UsageError("--rebuild-cib runs playbooks/rebuild-cib.yml; it does not combine with -p");
         const bundled = (name: string) => loadPlaybook(join(PROJECT_ROOT, "playbooks", `${name}.yml`));
         // Checked before anything connects: a broken playbook is bad input like a broken spec.
         const playbook = opts.playbook ? loadPlaybook(opts.playbook) : opts["rebuild-cib"] ? bundled("rebuild-cib") : { build: bundled("build"), reconfigure: bundled("reconfigure") };
-        if (opts.diff && !json) for (const l of formatDiff(await diffCluster(model, rendered, connection), opts.verbose)) io.out(l);
-        const result = await apply(model, rendered, "tasks" in playbook ? playbook : (bootstrap) => (bootstrap ? playbook.build : playbook.reconfigure), {
-          check: opts.check,
-          verbose: opts.verbose,
-          limit,
-          ...connection,
-          clearMoveConstraints: opts["clear-move-constraints"],
-          rollingRestart: opts["rolling-restart"],
-          renderer: json ? "silent" : process.stdout.isTTY && !process.env.CI ? "default" : "simple",
-          log: (l) => io.err(maskSecrets(l, model.secrets)),
+        const result = await connected(model, opts, async (connection) => {
+          const { apply } = await import("./apply.js");
+          const { diffCluster, formatDiff } = await import("./diff.js");
+          if (opts.diff && !json) for (const l of formatDiff(await diffCluster(model, rendered, connection), opts.verbose)) io.out(l);
+          return apply(model, rendered, "tasks" in playbook ? playbook : (bootstrap) => (bootstrap ? playbook.build : playbook.reconfigure), {
+            check: opts.check,
+            verbose: opts.verbose,
+            limit,
+            ...connection,
+            clearMoveConstraints: opts["clear-move-constraints"],
+            rollingRestart: opts["rolling-restart"],
+            renderer: json ? "silent" : process.stdout.isTTY && !process.env.CI ? "default" : "simple",
+            log: (l) => io.err(maskSecrets(l, model.secrets)),
+          });
         });
         const status = result.status;
         if (json) io.out(maskSecrets(JSON.stringify({ ok: true, check: opts.check, changed: result.changed, bootstrap: result.bootstrap, tasks: result.reports, status: status?.status }, null, 2), secrets));
@@ -223,11 +240,13 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         return opts.check && result.changed > 0 ? EXIT.changes : EXIT.ok;
       }
       case "diff": {
-        const { diffCluster, formatDiff } = await import("./diff.js");
         const { model, rendered } = load(opts);
         secrets = model.secrets;
         printWarnings(io, model.warnings);
-        const result = await diffCluster(model, rendered, connectionOptions(opts));
+        const { result, formatDiff } = await connected(model, opts, async (connection) => {
+          const { diffCluster, formatDiff } = await import("./diff.js");
+          return { result: await diffCluster(model, rendered, connection), formatDiff };
+        });
         if (json) io.out(maskSecrets(JSON.stringify({ ok: true, ...result }, null, 2), secrets));
         else for (const l of formatDiff(result, opts.verbose)) io.out(l);
         return result.differences > 0 ? EXIT.changes : EXIT.ok;

@@ -2,10 +2,10 @@
 // runtime leftovers that bite later (move constraints, fail counts, maintenance, standby, PGSQL.lock).
 // Reads only: the desired CIB is built in a scratch file on one node, never in the cluster.
 import { createTwoFilesPatch } from "diff";
-import { connectAll, gatherFacts } from "./apply.js";
 import { flattenCib, isMoveConstraint, summarize } from "./cib-diff.js";
 import { desiredCibScript, PGHA_DIR } from "./cib-script.js";
 import type { HostFacts } from "./facts.js";
+import { gatherFacts, withConnections, type Connections } from "./gather.js";
 import type { ClusterModel } from "./model/types.js";
 import { planFile, type FileAction } from "./plan.js";
 import type { RenderedCluster } from "./render.js";
@@ -98,9 +98,8 @@ async function runtimeWarnings(model: ClusterModel, conn: Connection, facts: Rec
   return warnings;
 }
 
-export async function diffCluster(model: ClusterModel, rendered: RenderedCluster, opts: { connectTimeoutMs: number; hostKeyPolicy?: HostKeyPolicy }): Promise<DiffResult> {
-  const conns = await connectAll(model, opts);
-  try {
+export async function diffCluster(model: ClusterModel, rendered: RenderedCluster, opts: { connectTimeoutMs: number; hostKeyPolicy?: HostKeyPolicy; connections?: Promise<Connections> }): Promise<DiffResult> {
+  return withConnections(model, opts, async (conns) => {
     const facts = await gatherFacts(model, conns);
     const files = (await Promise.all(model.nodes.map((n) => fileDrifts(model, rendered, n.name, facts[n.name]!, conns.get(n.name)!)))).flat();
     const running = model.nodes.find((n) => facts[n.name]?.services.pacemaker === "active");
@@ -113,9 +112,7 @@ export async function diffCluster(model: ClusterModel, rendered: RenderedCluster
       warnings.push(...(await runtimeWarnings(model, conn, facts, moves)));
     } else warnings.push("Pacemaker runs on no node: the CIB was not compared");
     return { files, cib, warnings, differences: files.length + (cib?.summary.length ?? 0) };
-  } finally {
-    conns.forEach((c) => c.close());
-  }
+  });
 }
 
 /** The text a person reads: file diffs per node, the CIB summary and patch, then warnings. */
