@@ -417,7 +417,7 @@ async function benchSize(n, work, phase) {
   S.round_trips = {
     ...(NA ? { ansible: "not measured in this run (--no-ansible)" } : {}),
     note:
-      "pgha: `$ ` trace lines of apply -v per host, plus 1 facts command per host and the status table after apply (crm_mon, cibadmin on the first node, psql on the primary), which -v does not trace; Ansible: `SSH: EXEC` lines of -vvv per host (each is one ssh/sftp invocation over its ControlMaster socket)",
+      "pgha: `$ ` trace lines of apply -v per host, plus 1 facts command per host and the status table after apply (crm_mon with the constraints on the first node, psql on the primary), which -v does not trace; Ansible: `SSH: EXEC` lines of -vvv per host (each is one ssh/sftp invocation over its ControlMaster socket)",
     pgha_noop_traced: pghaRoundTrips(vrun, input.names),
     pgha_noop_wall_s_verbose: vrun.wall_s,
     ansible_noop_facts: NA ? undefined : ansibleRoundTrips(avrun, input.names),
@@ -445,6 +445,20 @@ async function benchSize(n, work, phase) {
   if (!NA) S.ansible_noop = measurement("Ansible no-op: ansible-playbook push.yml, facts gathered (default)", "ansible-playbook under /usr/bin/time (CPU: controller incl. forks)", noop.af);
   if (!NA) S.ansible_noop_no_facts = measurement("Ansible no-op: ANSIBLE_GATHERING=explicit (no facts)", "ansible-playbook under /usr/bin/time", noop.an);
   save();
+
+  // How much of the machine the idle cluster itself keeps busy (corosync, Pacemaker's monitors,
+  // PostgreSQL on every lab host): pgha and every host's sshd share what is left.
+  {
+    const ticks = () => {
+      const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+      return { idle: f[3] + f[4], total: f.reduce((a, b) => a + b, 0) };
+    };
+    const a = ticks();
+    await new Promise((r) => setTimeout(r, 20_000));
+    const b = ticks();
+    S.background_cpus = { busy_cpus: round((1 - (b.idle - a.idle) / (b.total - a.total)) * results.machine.nproc, 2), window_s: 20, note: "CPUs busy on the whole machine while the built cluster idles (from /proc/stat)" };
+    save();
+  }
 
   // What single remote commands cost on a lab host (run inside pg1, no SSH): the floor under the phases.
   {
@@ -611,6 +625,8 @@ function markdown(r) {
   const costs = sizes.filter((s) => r.sizes[s]?.remote_command_costs);
   if (costs.length) {
     out.push("### What single remote commands cost on a lab host (inside pg1, no SSH)", "");
+    const bg = costs.filter((s) => r.sizes[s].background_cpus);
+    if (bg.length) out.push(`While the built cluster idles, it keeps this much of the machine's ${r.machine.nproc} CPUs busy (20 s from /proc/stat): ${bg.map((s) => `${s} nodes ${r.sizes[s].background_cpus.busy_cpus}`).join(", ")}.`, "");
     out.push(`| command | ${costs.map((s) => `${s} nodes`).join(" | ")} |`, `|---|${costs.map(() => "---:").join("|")}|`);
     for (const label of Object.keys(r.sizes[costs[0]].remote_command_costs)) out.push(`| ${label} | ${costs.map((s) => fmt(r.sizes[s].remote_command_costs[label])).join(" | ")} |`);
     out.push("");
@@ -620,7 +636,7 @@ function markdown(r) {
     out.push("### Remote commands per host in a no-op run", "");
     out.push(`| | ${rts.map((s) => `${s} nodes`).join(" | ")} |`, `|---|${rts.map(() => "---").join("|")}|`);
     const per = (o) => (!o ? "—" : Object.entries(o).map(([h, c]) => `${h} ${c}`).join(", "));
-    out.push(`| pgha, \`$ \` lines of \`apply -v\` (+1 facts each, +3 for the status table) | ${rts.map((s) => per(r.sizes[s].round_trips.pgha_noop_traced)).join(" | ")} |`);
+    out.push(`| pgha, \`$ \` lines of \`apply -v\` (+1 facts each, +2 for the status table) | ${rts.map((s) => per(r.sizes[s].round_trips.pgha_noop_traced)).join(" | ")} |`);
     out.push(`| Ansible with facts, \`SSH: EXEC\` lines of \`-vvv\` | ${rts.map((s) => per(r.sizes[s].round_trips.ansible_noop_facts)).join(" | ")} |`);
     out.push(`| Ansible without facts | ${rts.map((s) => per(r.sizes[s].round_trips.ansible_noop_no_facts)).join(" | ")} |`);
     out.push("");
