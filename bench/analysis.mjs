@@ -67,7 +67,8 @@ export function analyse(r) {
     if (t2 && t5) {
       out.push(`- The machine itself is slower per command with more hosts up: a bare \`true\` inside a lab host takes ${f(t2 * 1000, 1)} ms with 2 hosts and ${f(t5 * 1000, 1)} ms with 5 (${f(t5 / t2, 1)}×), because every host's corosync, Pacemaker, monitors and PostgreSQL share the same ${r.machine.nproc} CPUs${S[2].background_cpus && S[5].background_cpus ? ` (the idle cluster alone keeps ${f(S[2].background_cpus.busy_cpus)} CPUs busy with 2 hosts and ${f(S[5].background_cpus.busy_cpus)} with 5, in bursts when the monitors run)` : ""}. The start phase is where that shows: each host's facts script starts about seven programs, the ${r.machine.nproc} CPUs run them for all hosts at once, and the SSH handshakes (sshd on each host, one Node thread here) queue the same way. On a real cluster every node brings its own CPUs, so the hosts' share would not grow with the node count; what pgha adds per node is one connection and one facts command, run concurrently.`);
     }
-    if (rt2 && rt5) out.push(`- Remote commands per host stay at ${avg(perHost(rt2.pgha_noop_traced)).toFixed(1)} (2 nodes) and ${avg(perHost(rt5.pgha_noop_traced)).toFixed(1)} (5 nodes): hosts run concurrently within each task; what grows is the per-command time on hosts that all share ${r.machine.nproc} CPUs (each lab host runs corosync, Pacemaker and PostgreSQL on the same machine as pgha).`);
+    const per = (o) => Object.entries(o).map(([h, c]) => `${h} ${c}`).join(", ");
+    if (rt2 && rt5) out.push(`- The commands themselves do not grow with the nodes: a traced no-op runs ${per(rt2.pgha_noop_traced)} (2 nodes) and ${per(rt5.pgha_noop_traced)} (5 nodes), plus one facts command per host, all hosts at once. What grows is the time each command takes on hosts that all share ${r.machine.nproc} CPUs (each lab host runs corosync, Pacemaker and PostgreSQL on the same machine as pgha).`);
     out.push("");
   }
 
