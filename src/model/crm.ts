@@ -101,7 +101,7 @@ export interface CrmInputs {
 }
 
 export function crmModel(inp: CrmInputs): CrmModel {
-  const { spec, nodes, pg } = inp;
+  const { spec, nodes } = inp;
   const ids = resourceIds(spec);
   const roles = rolesFor(spec);
   const pm = spec.pacemaker ?? {};
