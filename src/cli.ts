@@ -137,10 +137,11 @@ function load(opts: Options, secretsOptional = false): Loaded {
  */
 async function connected<T>(model: ClusterModel, opts: Options, use: (c: ReturnType<typeof connectionOptions> & { connections: Promise<Connections> }) => Promise<T>): Promise<T> {
   const { connectAll } = await import("./gather.js");
-  const connections = connectAll(model, connectionOptions(opts));
+  const transport = connectionOptions(opts);
+  const connections = connectAll(model, transport);
   connections.catch(() => undefined); // awaited inside `use`; this only keeps Node from reporting it unhandled meanwhile
   try {
-    return await use({ ...connectionOptions(opts), connections });
+    return await use({ ...transport, connections });
   } finally {
     await connections.then((cs) => cs.forEach((c) => c.close()), () => undefined);
   }

@@ -2,7 +2,7 @@
 // first node that answers.
 import type { ClusterModel, ClusterNode } from "./model/types.js";
 import { shq } from "./shell.js";
-import { leftoverMoveConstraints, parseCrmMon, statusTable, type ClusterStatus } from "./status.js";
+import { leftoverMoveConstraints, parseCrmMon, promotedNode, statusTable, type ClusterStatus } from "./status.js";
 import { connect, type Connection, type TransportOptions } from "./transport.js";
 
 /** How status reaches a node: a new connection (`pgha status`), or one that apply already holds. */
@@ -47,7 +47,7 @@ export async function readStatus(model: ClusterModel, open: Opener): Promise<Sta
     const leftoverConstraints = constraints ? leftoverMoveConstraints(constraints) : [];
     const replication: Record<string, string> = {};
     const ids = model.resourceIds;
-    const primary = cluster.resources.find((r) => r.id === ids.postgresql && /^(Promoted|Master)$/.test(r.role))?.nodes[0];
+    const primary = promotedNode(cluster, ids.postgresql);
     const pnode = model.nodes.find((n) => n.name === primary);
     if (pnode && model.topology === "streaming-replication") {
       const pc = pnode.name === conn.node ? conn : await open(pnode);

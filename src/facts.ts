@@ -77,8 +77,10 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
   const postgres = shq(`${pg.bindir}/postgres`);
   const shellfuncs = "/usr/lib/ocf/lib/heartbeat/ocf-shellfuncs";
   const list = (paths: string[]) => [...new Set(paths)].map(shq).join(" ");
+  const dirPaths = directories.map((d) => d.path);
+  const filePaths = files.map((f) => f.path);
   // corosync.conf is always looked at: its mtime and hash say what corosync runs (see corosync_apply).
-  const statted = list([...directories.map((d) => d.path), ...files.map((f) => f.path), COROSYNC_CONF]);
+  const statted = list([...dirPaths, ...filePaths, COROSYNC_CONF]);
   const hashed = list([...files.filter((f) => !f.agentLines).map((f) => f.path), COROSYNC_CONF, COROSYNC_APPLIED]);
   const lines = [
     "export LC_ALL=C",
@@ -107,8 +109,8 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
     `awk 'FILENAME == "/proc/stat" { if ($1 == "btime") printf "BOOT\\t%s\\n", $2; next } FNR == 1 && match($0, / epoch="[0-9]*"/) { e = substr($0, RSTART + 8, RLENGTH - 9) } /<primitive / { n++ } END { if (FILENAME != "/proc/stat") printf "CIB\\t%d\\t%s\\n", n, e }' /proc/stat $cib`,
     // corosync's start, in ticks after boot: field 22 of /proc/PID/stat (the 20th after the command name).
     `if pid=$(pidof corosync) && IFS= read -r st < "/proc/\${pid%% *}/stat"; then set -- \${st##*) }; printf 'COROSYNC_START\\t%s\\n' "\${20}"; fi`,
-    ...(directories.length ? [`for p in ${list(directories.map((d) => d.path))}; do [ -d "$p" ] || printf 'DIR\\t%s\\t-\\n' "$p"; done`] : []),
-    ...(files.length ? [`for p in ${list(files.map((f) => f.path))}; do [ -f "$p" ] || printf 'FILE\\t%s\\t-\\n' "$p"; done`] : []),
+    ...(directories.length ? [`for p in ${list(dirPaths)}; do [ -d "$p" ] || printf 'DIR\\t%s\\t-\\n' "$p"; done`] : []),
+    ...(files.length ? [`for p in ${list(filePaths)}; do [ -f "$p" ] || printf 'FILE\\t%s\\t-\\n' "$p"; done`] : []),
     `stat --printf 'STAT\\t%n\\t%F\\t%U\\t%G\\t%04a\\t%Y\\n' ${statted} 2>/dev/null`,
     `sha256sum ${hashed} 2>/dev/null | while read -r h p; do printf 'HASH\\t%s\\t%s\\n' "$p" "$h"; done`,
   ];

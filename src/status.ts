@@ -104,6 +104,10 @@ export function leftoverMoveConstraints(cibXml: string): string[] {
   return ids.sort();
 }
 
+/** The node where `pgId` is promoted (a promotable clone's primary), if any. */
+export const promotedNode = (s: ClusterStatus | undefined, pgId: string): string | undefined =>
+  s?.resources.find((r) => r.id === pgId && /^(Promoted|Master)$/.test(r.role))?.nodes[0];
+
 /**
  * One line per node for a terminal: where PostgreSQL is primary (promoted, or simply started when it is
  * not a clone, as on a shared disk), where it is a standby, and which VIPs the node holds.

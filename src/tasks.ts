@@ -9,7 +9,7 @@ import { planFile, type FileChange } from "./plan.js";
 import type { RenderedCluster } from "./render.js";
 import { maskSecrets } from "./secrets.js";
 import { shq } from "./shell.js";
-import { parseCrmMon, permanentNodeAttributes, type ClusterStatus } from "./status.js";
+import { parseCrmMon, permanentNodeAttributes, promotedNode, type ClusterStatus } from "./status.js";
 import type { Connection, ExecResult } from "./transport.js";
 import type { ModuleName } from "./playbook.js";
 import { applyCibPatchScript, desiredCibScript, PGHA_DIR } from "./cib-script.js";
@@ -65,6 +65,12 @@ async function must(ctx: RunCtx, h: HostCtx, cmd: string, stdin?: string): Promi
 
 const asPostgres = (ctx: RunCtx, cmd: string) =>
   `runuser -u ${ctx.model.postgresql.osUser} -- env -C / PGPASSFILE=${shq(posix.join(ctx.model.postgresql.home, ".pgpass"))} ${cmd}`;
+const pgCtl = (ctx: RunCtx, sub: string) => asPostgres(ctx, `${ctx.model.postgresql.bindir}/pg_ctl -D ${shq(ctx.model.postgresql.dataDirectory)} ${sub}`);
+/** psql's unaligned rows for `sql`, run as the PostgreSQL user on the local socket. */
+const psqlRows = (ctx: RunCtx, sql: string) => {
+  const pg = ctx.model.postgresql;
+  return asPostgres(ctx, `${pg.bindir}/psql -X -At -h ${shq(pg.socketDirectory)} -p ${pg.port} -d postgres -c ${shq(sql)}`);
+};
 
 const version = (s: string): number[] => (s.match(/(\d+)\.(\d+)(?:\.(\d+))?/) ?? []).slice(1).map((x) => Number(x ?? 0));
 const older = (a: number[], b: number[]) => a[0]! < b[0]! || (a[0] === b[0] && (a[1]! < b[1]! || (a[1] === b[1] && (a[2] ?? 0) < b[2]!)));
@@ -194,12 +200,11 @@ const primaryAddress = (ctx: RunCtx) => ctx.model.nodes.find((n) => n.isPrimary)
 async function pgBootstrap(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
   const pg = ctx.model.postgresql;
   const d = shq(pg.dataDirectory);
-  const pgctl = (sub: string) => asPostgres(ctx, `${pg.bindir}/pg_ctl -D ${d} ${sub}`);
   const shared = ctx.model.topology === "shared-disk";
-  const running = async () => (await exec(ctx, h, pgctl("status"))).code === 0;
+  const running = async () => (await exec(ctx, h, pgCtl(ctx, "status"))).code === 0;
   if (args.role === "finish") {
     const was = await running();
-    if (was && !ctx.check) await must(ctx, h, pgctl("-m fast -w -t 120 stop"));
+    if (was && !ctx.check) await must(ctx, h, pgCtl(ctx, "-m fast -w -t 120 stop"));
     if (shared && !ctx.check) await must(ctx, h, `if mountpoint -q ${shq(ctx.model.sharedDisk!.mountpoint)}; then umount ${shq(ctx.model.sharedDisk!.mountpoint)}; fi`);
     return { changed: was, msg: was ? "stopped the bootstrap instance; Pacemaker starts it from now on" : undefined };
   }
@@ -243,7 +248,7 @@ async function pgBootstrap(ctx: RunCtx, h: HostCtx, args: Record<string, unknown
   // Standbys copy from this instance, and the replication role must exist first.
   if (!(await running())) {
     // No synchronous standby exists yet: with synchronous_standby_names set, creating the role would wait forever.
-    await must(ctx, h, pgctl(`-o ${shq(`-c config_file=${pg.configFile} -c synchronous_standby_names=`)} -l /var/log/postgresql/pgha-bootstrap.log -w -t 120 start`));
+    await must(ctx, h, pgCtl(ctx, `-o ${shq(`-c config_file=${pg.configFile} -c synchronous_standby_names=`)} -l /var/log/postgresql/pgha-bootstrap.log -w -t 120 start`));
   }
   const role = pg.replication.user;
   const password = ctx.model.replicationPassword ?? "";
@@ -271,11 +276,10 @@ async function pgReload(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
  * them once it has re-read its files); undefined when it is not running.
  */
 async function pendingRestart(ctx: RunCtx, h: HostCtx, reload: boolean): Promise<string[] | undefined> {
-  const pg = ctx.model.postgresql;
-  if ((await exec(ctx, h, asPostgres(ctx, `${pg.bindir}/pg_ctl -D ${shq(pg.dataDirectory)} status`))).code !== 0) return undefined;
+  if ((await exec(ctx, h, pgCtl(ctx, "status"))).code !== 0) return undefined;
   // The reload is asynchronous; give the postmaster a moment before asking what is pending.
-  if (reload) await must(ctx, h, `${asPostgres(ctx, `${pg.bindir}/pg_ctl -D ${shq(pg.dataDirectory)} reload`)} && sleep 1`);
-  const out = await must(ctx, h, asPostgres(ctx, `${pg.bindir}/psql -X -At -h ${shq(pg.socketDirectory)} -p ${pg.port} -d postgres -c "SELECT name FROM pg_settings WHERE pending_restart ORDER BY name"`));
+  if (reload) await must(ctx, h, `${pgCtl(ctx, "reload")} && sleep 1`);
+  const out = await must(ctx, h, psqlRows(ctx, "SELECT name FROM pg_settings WHERE pending_restart ORDER BY name"));
   return out.split("\n").filter(Boolean);
 }
 
@@ -351,14 +355,13 @@ async function poll(ctx: RunCtx, h: HostCtx, what: string, timeout: unknown, mis
 async function waitFor(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
   if (ctx.check) return { changed: false };
   const condition = String(args.condition);
-  const pg = ctx.model.postgresql;
   await poll(ctx, h, condition, args.timeout, async () => {
     const s = await clusterStatus(ctx, h);
     let replicating: string[] = [];
-    const primary = s?.resources.find((r) => r.id === ctx.model.resourceIds.postgresql && /^(Promoted|Master)$/.test(r.role))?.nodes[0];
+    const primary = promotedNode(s, ctx.model.resourceIds.postgresql);
     const ph = ctx.hosts.find((x) => x.node.name === primary);
     if (condition === "replication" && ph) {
-      const r = await exec(ctx, ph, asPostgres(ctx, `${pg.bindir}/psql -X -At -h ${shq(pg.socketDirectory)} -p ${pg.port} -d postgres -c "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming'"`));
+      const r = await exec(ctx, ph, psqlRows(ctx, "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming'"));
       replicating = r.code === 0 ? r.stdout.split("\n").filter(Boolean) : [];
     }
     return missingFor(condition, s, ctx.model, replicating);
@@ -415,7 +418,6 @@ async function cibRebuild(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>
   const after = await expectPrimary(ctx, h, primary, args.timeout, "the CIB was rebuilt");
   return { changed: true, msg: `CIB rebuilt; primary ${after ?? "-"}, ${Object.keys(attributes).length} node(s)' permanent attributes kept` };
 }
-
 
 /**
  * What corosync on this host runs with: nothing (not running); the file on disk, when corosync started
@@ -491,9 +493,6 @@ async function corosyncApply(ctx: RunCtx, h: HostCtx, args: Record<string, unkno
   return { changed: true, msg };
 }
 
-const promotedOn = (ctx: RunCtx, s: ClusterStatus | undefined): string | undefined =>
-  s?.resources.find((r) => r.id === ctx.model.resourceIds.postgresql && /^(Promoted|Master)$/.test(r.role))?.nodes[0];
-
 /**
  * Restarts PostgreSQL through Pacemaker on one node: the node goes into standby until its instance has
  * stopped (for the primary that is the switchover: Pacemaker promotes the best standby and moves the
@@ -510,14 +509,14 @@ async function restartThroughStandby(ctx: RunCtx, h: HostCtx, x: HostCtx, wasPri
     await poll(ctx, h, `${pgId} to stop on ${x.node.name}`, timeout, async () => {
       const s = await clusterStatus(ctx, h);
       const still = s?.resources.filter((r) => r.id === pgId && r.nodes.includes(x.node.name)) ?? [];
-      newPrimary = promotedOn(ctx, s);
+      newPrimary = promotedNode(s, pgId);
       return [...still.map((r) => `${pgId} ${r.role} on ${x.node.name}`), ...(wasPrimary && (!newPrimary || newPrimary === x.node.name) ? ["a new primary"] : []), ...(s ? [] : ["Pacemaker is not answering"])];
     });
     if (wasPrimary && pg.agent === "pgsql" && pg.tmpdir) {
       // The pgsql agent keeps PGSQL.lock when a primary stops while a standby runs. This one stopped
       // cleanly and its sync standby, now primary, received everything up to the shutdown checkpoint,
       // so it may follow the new timeline as a standby.
-      if ((await exec(ctx, x, asPostgres(ctx, `${pg.bindir}/pg_ctl -D ${shq(pg.dataDirectory)} status`))).code === 0) throw new TaskError(x.node.name, "PostgreSQL still runs after Pacemaker stopped it");
+      if ((await exec(ctx, x, pgCtl(ctx, "status"))).code === 0) throw new TaskError(x.node.name, "PostgreSQL still runs after Pacemaker stopped it");
       await must(ctx, x, `rm -f ${shq(`${pg.tmpdir}/PGSQL.lock`)}`);
     }
   } finally {
@@ -535,12 +534,11 @@ const STANDBY_MINIMUMS = ["max_connections", "max_prepared_transactions", "max_l
  * shows in pg_file_settings with error "setting could not be applied" until the restart: not filtered.)
  */
 async function loweredStandbyMinimums(ctx: RunCtx, ph: HostCtx): Promise<string[]> {
-  const pg = ctx.model.postgresql;
   const names = STANDBY_MINIMUMS.map((n) => `'${n}'`).join(", ");
   const sql =
     `SELECT f.name || ' ' || s.setting || ' -> ' || f.setting FROM pg_settings s JOIN (SELECT DISTINCT ON (name) name, setting FROM pg_file_settings ` +
     `WHERE name IN (${names}) ORDER BY name, seqno DESC) f USING (name) WHERE f.setting ~ '^[0-9]+$' AND f.setting::bigint < s.setting::bigint`;
-  const out = await must(ctx, ph, asPostgres(ctx, `${pg.bindir}/psql -X -At -h ${shq(pg.socketDirectory)} -p ${pg.port} -d postgres -c ${shq(sql)}`));
+  const out = await must(ctx, ph, psqlRows(ctx, sql));
   return out.split("\n").filter(Boolean);
 }
 
@@ -552,7 +550,7 @@ async function loweredStandbyMinimums(ctx: RunCtx, ph: HostCtx): Promise<string[
 async function pgRollingRestart(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
   if (ctx.model.topology === "shared-disk") return { changed: false, msg: "a single instance: a restart there is a failover (crm resource restart), not rolled" };
   const pending = await Promise.all(ctx.hosts.map((x) => pendingRestart(ctx, x, !ctx.check)));
-  const primary = promotedOn(ctx, await clusterStatus(ctx, h));
+  const primary = promotedNode(await clusterStatus(ctx, h), ctx.model.resourceIds.postgresql);
   const todo = ctx.hosts.filter((_, i) => pending[i]?.length).sort((a, b) => Number(a.node.name === primary) - Number(b.node.name === primary));
   if (!todo.length) return { changed: false };
   const ph = ctx.hosts.find((x) => x.node.name === primary);
