@@ -256,6 +256,8 @@ async function pgBootstrap(ctx: RunCtx, h: HostCtx, args: Record<string, unknown
     `DO $pgha$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN CREATE ROLE "${role}" WITH REPLICATION LOGIN; END IF; END $pgha$;`,
     `SET log_statement = 'none';`,
     `ALTER ROLE "${role}" WITH REPLICATION LOGIN PASSWORD '${password.replace(/'/g, "''")}';`,
+    // pg_rewind without a superuser (PostgreSQL 11 and later): exactly the functions its documentation lists.
+    ...(pg.version >= 11 ? ["pg_ls_dir(text, boolean, boolean)", "pg_stat_file(text, boolean)", "pg_read_binary_file(text)", "pg_read_binary_file(text, bigint, bigint, boolean)"].map((f) => `GRANT EXECUTE ON FUNCTION pg_catalog.${f} TO "${role}";`) : []),
   ].join("\n");
   await must(ctx, h, asPostgres(ctx, `${pg.bindir}/psql -X -q -v ON_ERROR_STOP=1 -h ${shq(pg.socketDirectory)} -p ${pg.port} -d postgres -f -`), sql);
   return { changed: true, msg: [...msgs, `replication role ${role}`].join(", ") };

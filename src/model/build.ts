@@ -7,7 +7,7 @@ import type { LoadedSpec } from "../spec.js";
 import type { SecretSource, Spec } from "../spec-types.js";
 import { diagAt, type PathSegments } from "../yaml-source.js";
 import { corosyncView, twoNode } from "./corosync.js";
-import { crmModel, resourceIds, sharedMountpoint } from "./crm.js";
+import { crmModel, fenceRace, resourceIds, sharedMountpoint } from "./crm.js";
 import { hbaLines, pgBoolIsOn, pgpassField, postgresFacts, RESERVED_PARAMETERS, serverParameters, recoverySettings, pgValue } from "./postgresql.js";
 import type { ClusterModel, ClusterNode, KeyValue, ManagedDirectory, ManagedFile } from "./types.js";
 
@@ -116,7 +116,7 @@ function nodeFiles(spec: Spec, pg: ReturnType<typeof postgresFacts>, nodes: Clus
       ...pgFile(pg.configFile, "postgresql.conf", { node: node.name, parameters: serverParameters(spec, pg, node) }, "0644"),
       agentLines: pg.agent === "pgsql" ? PGSQL_AGENT_LINES : undefined,
     },
-    pgFile(conf("pg_hba.conf"), "pg_hba.conf", { rules: hbaLines(spec, pg, nodes) }),
+    pgFile(conf("pg_hba.conf"), "pg_hba.conf", { rules: hbaLines(spec, pg, nodes, node) }),
     pgFile(conf("pg_ident.conf"), "pg_ident.conf", {}),
   ];
   // Debian's postgresql-common would start a cluster under /etc/postgresql at boot behind Pacemaker's back.
@@ -354,8 +354,14 @@ function checkPacemaker(spec: Spec, nodes: ClusterNode[], c: Checker): void {
     if (ping.min_score !== undefined && ping.min_score > max) {
       c.error(["pacemaker", "ping", "min_score"], "model-ping-threshold", `min_score ${ping.min_score} is above the best possible score ${max}: no node could run PostgreSQL`, `at most ${max}`);
     }
+    if (ping.hosts.length === 1) {
+      c.warn(["pacemaker", "ping", "hosts"], "model-ping-single-target", `one ping target: if ${ping.hosts[0]} stops answering, PostgreSQL stops on every node; list two or more (gateways, switches)`);
+    }
   }
-  if (twoNode(spec, nodes.length) && pm.properties?.["no-quorum-policy"] === "stop") {
-    c.warn(["pacemaker", "properties", "no-quorum-policy"], "model-no-quorum-two-node", "with two nodes, no-quorum-policy=stop stops everything when one node fails");
+  if (pm.properties?.["no-quorum-policy"] === "ignore") {
+    c.warn(["pacemaker", "properties", "no-quorum-policy"], "model-no-quorum-ignore", `no-quorum-policy=ignore lets a node without quorum run resources${twoNode(spec, nodes.length) ? " (with two_node the survivor keeps quorum anyway, and ignore defeats wait_for_all: a node that boots alone fences its peer)" : ""}; use stop`);
+  }
+  if (!fenceRace(spec, nodes.length).guarded) {
+    c.warn(pm.properties?.["priority-fencing-delay"] !== undefined ? ["pacemaker", "properties", "priority-fencing-delay"] : ["pacemaker", "stonith"], "model-fence-race", "two nodes without a fence delay: when the links fail, both nodes fence each other; keep priority-fencing-delay (default 10s) or set pcmk_delay_base on one device");
   }
 }

@@ -43,17 +43,24 @@ function op(rsc: string, name: string, d: OpDefault, o: SpecOp | undefined, role
   };
 }
 
-/** Linux-HA Japan's conventional operations for the pgsql agent (and PAF's recommended ones). */
+/**
+ * Linux-HA Japan's conventional operations for the pgsql agent (and PAF's recommended ones). A stop or
+ * demote that fails leaves an instance that may still write, so with STONITH the node is fenced (their
+ * current sample sheets; Pacemaker's own default for a failed stop): `block` would keep the primary
+ * "FAILED (blocked)" with its VIPs down until a human steps in. `op` turns fence into block without STONITH.
+ */
 function postgresOps(spec: Spec, rsc: string, promotable: boolean, roles: Roles): CrmOp[] {
   const paf = spec.postgresql.agent === "pgsqlms";
+  // The pgsql agent's metadata asks for a fenced failed promote when it restarts PostgreSQL to promote.
+  const promoteOnFail = !paf && restartOnPromote(spec) ? "fence" : "restart";
   const table: [OpName, string, OpDefault][] = promotable
     ? [
         ["start", "start", { interval: "0s", timeout: paf ? "60s" : "300s", onFail: "restart" }],
         ["monitor", "monitor", { interval: "10s", timeout: "60s", onFail: "restart", role: "unpromoted" }],
         ["monitor_promoted", "monitor", { interval: "9s", timeout: "60s", onFail: "restart", role: "promoted" }],
-        ["promote", "promote", { interval: "0s", timeout: paf ? "30s" : "300s", onFail: "restart" }],
-        ["demote", "demote", { interval: "0s", timeout: paf ? "120s" : "300s", onFail: "stop" }],
-        ["stop", "stop", { interval: "0s", timeout: paf ? "60s" : "300s", onFail: "block" }],
+        ["promote", "promote", { interval: "0s", timeout: paf ? "30s" : "300s", onFail: promoteOnFail }],
+        ["demote", "demote", { interval: "0s", timeout: paf ? "120s" : "300s", onFail: roles.fencing ? "fence" : "stop" }],
+        ["stop", "stop", { interval: "0s", timeout: paf ? "60s" : "300s", onFail: "fence" }],
         ["notify", "notify", { interval: "0s", timeout: "90s" }],
       ]
     : [
@@ -65,7 +72,7 @@ function postgresOps(spec: Spec, rsc: string, promotable: boolean, roles: Roles)
 }
 
 /** Start, monitor and stop as the Linux-HA Japan configurations write them for plain resources. */
-function basicOps(rsc: string, monitor: string, stopOnFail: string, roles: Roles, timeout = "60s"): CrmOp[] {
+function basicOps(rsc: string, monitor: string, stopOnFail: "fence" | "ignore", roles: Roles, timeout = "60s"): CrmOp[] {
   return [
     op(rsc, "start", { interval: "0s", timeout, onFail: "restart" }, undefined, roles),
     op(rsc, "monitor", { interval: monitor, timeout, onFail: "restart" }, undefined, roles),
@@ -89,6 +96,34 @@ export function rolesFor(spec: Spec): Roles {
   return spec.pacemaker?.syntax === "ms" ? { promoted: "Master", unpromoted: "Slave", fencing } : { promoted: "Promoted", unpromoted: "Unpromoted", fencing };
 }
 
+/**
+ * restart_on_promote kept the timeline before PostgreSQL 9.3, when a standby could not follow a new
+ * timeline by streaming. Today it hides divergence: after an unclean failover both nodes stay on one
+ * timeline and pg_rewind finds "no rewind required".
+ */
+export function restartOnPromote(spec: Spec): boolean {
+  const v = spec.postgresql.agent_params?.restart_on_promote;
+  return v === undefined ? spec.postgresql.version < 9.3 : String(v) === "true";
+}
+
+/** The delay before the primary's node may be fenced, unless the spec's devices carry one themselves. */
+export const PRIORITY_FENCING_DELAY = "10s";
+
+/**
+ * Two nodes that lose each other both fence at once. The one that runs the primary must win
+ * (Linux-HA Japan: "the Active side fences first"): priority-fencing-delay, with a priority on the
+ * resources the primary runs, makes its peer wait. A device with pcmk_delay_base/max is the other way.
+ */
+export function fenceRace(spec: Spec, nodeCount: number): { defaultDelay: boolean; priority: boolean; guarded: boolean } {
+  const st = spec.pacemaker?.stonith;
+  if (!st?.enabled || nodeCount !== 2) return { defaultDelay: false, priority: false, guarded: true };
+  const deviceDelay = Object.values(st.devices ?? {}).some((d) => ["pcmk_delay_base", "pcmk_delay_max"].some((k) => !/^0+[a-z]*$/.test(String(d.params?.[k] ?? "0"))));
+  const own = spec.pacemaker?.properties?.["priority-fencing-delay"];
+  const defaultDelay = own === undefined && !deviceDelay;
+  const priority = defaultDelay || (own !== undefined && !/^0+[a-z]*$/.test(String(own)));
+  return { defaultDelay, priority, guarded: priority || deviceDelay };
+}
+
 export interface CrmInputs {
   spec: Spec;
   nodes: ClusterNode[];
@@ -108,12 +143,15 @@ export function crmModel(inp: CrmInputs): CrmModel {
   const ms = pm.syntax === "ms";
   const streaming = spec.cluster.topology === "streaming-replication";
   const stonithOn = pm.stonith?.enabled ?? false;
+  const race = fenceRace(spec, nodes.length);
 
   const model: CrmModel = {
     properties: {
       id: "cib-bootstrap-options",
       pairs: pairs({
-        "no-quorum-policy": nodes.length === 2 ? "ignore" : "stop",
+        // With two_node the survivor keeps quorum (votequorum(5)); ignore would defeat wait_for_all.
+        "no-quorum-policy": "stop",
+        ...(race.defaultDelay ? { "priority-fencing-delay": PRIORITY_FENCING_DELAY } : {}),
         ...pm.properties,
         "stonith-enabled": stonithOn,
       }),
@@ -131,7 +169,7 @@ export function crmModel(inp: CrmInputs): CrmModel {
 
   const vip = (id: string, v: { ip: string; nic?: string; cidr_netmask?: number }) => {
     const { nic, cidr } = inp.vipNic(v.ip, v.nic);
-    return primitive(id, "ocf:heartbeat:IPaddr2", [{ key: "ip", value: v.ip }, { key: "nic", value: nic }, { key: "cidr_netmask", value: String(v.cidr_netmask ?? cidr) }], basicOps(id, "10s", "block", roles));
+    return primitive(id, "ocf:heartbeat:IPaddr2", [{ key: "ip", value: v.ip }, { key: "nic", value: nic }, { key: "cidr_netmask", value: String(v.cidr_netmask ?? cidr) }], basicOps(id, "10s", "fence", roles));
   };
 
   // STONITH first: one device per node, never run by the node it fences.
@@ -182,7 +220,9 @@ export function crmModel(inp: CrmInputs): CrmModel {
   // The resource that must only run where the network (and disk) are healthy.
   const guarded = streaming ? ids.clone : ids.group;
   const guards: string[] = [];
-  if (ping) guards.push(`not_defined ${pingAttr} or ${pingAttr} lt ${ping.min_score ?? (ping.multiplier ?? 100) * ping.hosts.length}`);
+  // One reachable target is enough by default: requiring all of them turns the loss of one gateway into
+  // PostgreSQL stopped on every node.
+  if (ping) guards.push(`not_defined ${pingAttr} or ${pingAttr} lt ${ping.min_score ?? ping.multiplier ?? 100}`);
   if (disk) guards.push(`${disk.attribute} eq ${disk.fail_value}`);
   guards.forEach((expression, i) =>
     model.locations.push({ id: `location-${guarded}-${i === 0 && ping ? "ping" : "disk"}`, resource: guarded, rules: [{ id: `location-${guarded}-${i === 0 && ping ? "ping" : "disk"}-rule`, score: "-inf", expression }] }),
@@ -201,7 +241,7 @@ export function crmModel(inp: CrmInputs): CrmModel {
       model.primitives.push(vip(ids.vipReplication, v.replication));
       members.push(ids.vipReplication);
     }
-    model.groups.push({ id: ids.group, members, meta: [], metaId: `${ids.group}-meta_attributes` });
+    model.groups.push({ id: ids.group, members, meta: race.priority ? [{ key: "priority", value: "1" }] : [], metaId: `${ids.group}-meta_attributes` });
     if (v.readonly) {
       // Low stickiness so the read-only VIP moves back to a healthy standby instead of staying on the primary.
       const ro = vip(ids.vipReadonly, v.readonly);
@@ -229,6 +269,8 @@ function pgsqlParams(pg: PostgresFacts): NvPairs {
     pgdba: pg.osUser,
     pgport: pg.port,
     socketdir: pg.socketDirectory,
+    // The agent's default is /dev/null: pg_ctl's start-up errors would be lost.
+    logfile: `/var/log/postgresql/postgresql-${pg.version}-${pg.dataDirectory.split("/").filter(Boolean).at(-1)}.log`,
   };
 }
 
@@ -245,7 +287,8 @@ function streamingResources(inp: CrmInputs, model: CrmModel, ids: ResourceIds, r
       master_ip: inp.masterIp!,
       repuser: rep.user,
       primary_conninfo_opt: "keepalives_idle=60 keepalives_interval=5 keepalives_count=5",
-      restart_on_promote: true,
+      restart_on_promote: restartOnPromote(spec),
+      check_wal_receiver: true,
       tmpdir: pg.tmpdir!,
       ...(p.archive?.restore_command ? { restore_command: p.archive.restore_command } : {}),
       ...(p.archive?.archive_cleanup_command ? { archive_cleanup_command: p.archive.archive_cleanup_command } : {}),
@@ -294,8 +337,10 @@ function streamingConstraints(inp: CrmInputs, model: CrmModel, ids: ResourceIds,
     model.orders.push({ id: `order-${d}-${ids.clone}`, kind: "0", first: d, then: ids.clone, asymmetric: false });
   }
   model.colocations.push({ id: `colocation-${ids.group}-${ids.clone}`, score: "inf", resources: [ids.group, `${ids.clone}:${roles.promoted}`] });
-  model.orders.push({ id: `order-${ids.clone}-promote-${ids.group}`, kind: "0", first: `${ids.clone}:promote`, then: `${ids.group}:start`, asymmetric: true });
-  model.orders.push({ id: `order-${ids.clone}-demote-${ids.group}`, kind: "0", first: `${ids.clone}:demote`, then: `${ids.group}:stop`, asymmetric: true });
+  // PAF's documentation: "we MUST keep the vIP on the primary during its demote", so Mandatory.
+  const kind = pgsqlAgent ? "0" : "Mandatory";
+  model.orders.push({ id: `order-${ids.clone}-promote-${ids.group}`, kind, first: `${ids.clone}:promote`, then: `${ids.group}:start`, asymmetric: true });
+  model.orders.push({ id: `order-${ids.clone}-demote-${ids.group}`, kind, first: `${ids.clone}:demote`, then: `${ids.group}:stop`, asymmetric: true });
 }
 
 function sharedDiskResources(inp: CrmInputs, model: CrmModel, ids: ResourceIds, roles: Roles, vip: (id: string, v: { ip: string; nic?: string; cidr_netmask?: number }) => CrmPrimitive): void {
@@ -310,7 +355,9 @@ function sharedDiskResources(inp: CrmInputs, model: CrmModel, ids: ResourceIds, 
     model.primitives.push(primitive(ids.sfex, "ocf:heartbeat:sfex", pairs(params), basicOps(ids.sfex, "10s", "fence", roles, "90s")));
     members.push(ids.sfex);
   }
-  const fsParams: NvPairs = { device: sd.device, directory: sharedMountpoint(spec, pg), fstype: sd.fstype ?? "ext4" };
+  // force_unmount=safe finds the processes that keep the mount busy through /proc: fuser can block on a
+  // hung NFS mount, and a stop that hangs ends in fencing (the agent's default since RHEL 9).
+  const fsParams: NvPairs = { device: sd.device, directory: sharedMountpoint(spec, pg), fstype: sd.fstype ?? "ext4", force_unmount: "safe" };
   if (sd.options) fsParams.options = sd.options;
   model.primitives.push(primitive(ids.filesystem, "ocf:heartbeat:Filesystem", pairs(fsParams), basicOps(ids.filesystem, "10s", "fence", roles)));
   members.push(ids.filesystem);
@@ -319,7 +366,7 @@ function sharedDiskResources(inp: CrmInputs, model: CrmModel, ids: ResourceIds, 
   const params = pairs({ ...pgsqlParams(pg), ...spec.postgresql.agent_params });
   model.primitives.push(primitive(ids.postgresql, "ocf:heartbeat:pgsql", params, postgresOps(spec, ids.postgresql, false, roles)));
   members.push(ids.postgresql);
-  model.groups.push({ id: ids.group, members, meta: [], metaId: `${ids.group}-meta_attributes` });
+  model.groups.push({ id: ids.group, members, meta: fenceRace(spec, inp.nodes.length).priority ? [{ key: "priority", value: "1" }] : [], metaId: `${ids.group}-meta_attributes` });
 }
 
 export function sharedMountpoint(spec: Spec, pg: PostgresFacts): string {

@@ -89,7 +89,7 @@ describe("hosts", () => {
       const addrs = await sh(ssh[h], "ip -o -4 addr show | awk '{print $2, $4}'");
       expect(addrs.split("\n").sort()).toEqual(["eth1 " + hostAddr(h) + "/24", "eth2 " + hostAddr(h, 2) + "/24", "lo 127.0.0.1/8"]);
       expect((await sh(ssh[h], "ip -4 route show default")).trim()).toBe("");
-      await sh(ssh[h], "ping -c1 -W2 10.117.1.1"); // ocf:pacemaker:ping's target
+      for (const gw of ["10.117.1.1", "10.117.1.2"]) await sh(ssh[h], `ping -c1 -W2 ${gw}`); // ocf:pacemaker:ping's targets
       const peer = HOSTS[(i + 1) % HOSTS.length]!;
       await sh(ssh[h], `ping -c1 -W2 ${hostAddr(peer, 2)}`);
       expect((await sh(ssh[h], `getent hosts ${peer}`)).trim().split(/\s+/)).toEqual([hostAddr(peer), peer]);

@@ -11,7 +11,7 @@ PACKAGES=(
   openssh-server openssh-client                  # sshd in every host; ssh-keygen for the lab's keys
   iproute2                                       # ip netns, bridges, veths
   kmod                                           # modprobe: the Filesystem agent calls it
-  iputils-ping                                   # ocf:pacemaker:ping (target 10.117.1.1)
+  iputils-ping                                   # ocf:pacemaker:ping (targets 10.117.1.1 and .2)
   procps psmisc                                  # ps/pidof/fuser, used by agents and the systemctl stand-in
   util-linux e2fsprogs                           # unshare/nsenter/losetup, mkfs.ext4 (normally present)
 )

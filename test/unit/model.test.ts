@@ -72,6 +72,76 @@ describe("Pacemaker spelling and cluster size", () => {
   });
 });
 
+describe("safe defaults (docs/safe-defaults.md)", () => {
+  const codes = (r: ReturnType<typeof renderExample>) => r.model.warnings.map((w) => w.code);
+  const sr = renderExample("sr-pgsql-2node");
+
+  it("two nodes: priority-fencing-delay with a priority on the primary's group, no-quorum-policy=stop, no warnings", () => {
+    expect(sr.rendered.crm).toMatch(/no-quorum-policy=stop \\\n {4}priority-fencing-delay=10s/);
+    expect(sr.rendered.crm).toContain("group master-group vip-master vip-rep \\\n    meta $id=master-group-meta_attributes priority=1");
+    expect(renderExample("shared-disk-2node").rendered.crm).toMatch(/group grpPostgreSQLDB [^\n]*\\\n {4}meta \$id=grpPostgreSQLDB-meta_attributes priority=1/);
+    expect(codes(sr).filter((c) => c.startsWith("model-fence") || c.startsWith("model-no-quorum") || c.startsWith("model-ping"))).toEqual([]);
+  });
+
+  it("three nodes need no fence delay", () => {
+    expect(renderExample("paf-3node").rendered.crm).not.toMatch(/priority-fencing-delay|priority=1/);
+  });
+
+  it("a device's pcmk_delay_base replaces the default delay, and keeps the warning away", () => {
+    const r = renderExample("sr-pgsql-2node", (s) => s.replace("fence-pg1.status, pcmk_host_list: pg1 }", "fence-pg1.status, pcmk_host_list: pg1, pcmk_delay_base: 10s }"));
+    expect(r.rendered.crm).not.toMatch(/priority-fencing-delay|priority=1/);
+    expect(codes(r)).not.toContain("model-fence-race");
+  });
+
+  it("warns about a two-node fence race when the delay is switched off", () => {
+    const r = renderExample("sr-pgsql-2node", (s) => s.replace("stonith-timeout: 120s", "stonith-timeout: 120s\n    priority-fencing-delay: 0"));
+    expect(codes(r)).toContain("model-fence-race");
+    expect(r.rendered.crm).not.toMatch(/priority=1/);
+  });
+
+  it("warns about no-quorum-policy=ignore, a single ping target and STONITH off", () => {
+    const r = renderExample("sr-pgsql-2node", (s) =>
+      s
+        .replace("stonith-timeout: 120s", "no-quorum-policy: ignore")
+        .replace("hosts: [10.117.1.1, 10.117.1.2]", "hosts: [10.117.1.1]")
+        .replace(/ {2}stonith:\n[\s\S]*?(?=\n {2}vips:)/, "  stonith:\n    enabled: false"),
+    );
+    expect(codes(r)).toEqual(expect.arrayContaining(["model-no-quorum-ignore", "model-ping-single-target", "model-stonith-disabled"]));
+  });
+
+  it("with STONITH a failed stop or demote fences; the ping guard needs one target, not all", () => {
+    expect(sr.rendered.crm).not.toContain("on-fail=block");
+    expect(sr.rendered.crm).toContain("op stop interval=0s timeout=300s on-fail=fence id=pgsql-stop-0s");
+    expect(sr.rendered.crm).toContain("op demote interval=0s timeout=300s on-fail=fence id=pgsql-demote-0s");
+    expect(sr.rendered.crm).toContain("op stop interval=0s timeout=60s on-fail=fence id=vip-master-stop-0s");
+    expect(sr.rendered.crm).toContain("-inf: not_defined default_ping_set or default_ping_set lt 100");
+  });
+
+  it("restart_on_promote is off from PostgreSQL 9.3; where a user turns it on, a failed promote fences", () => {
+    expect(sr.rendered.crm).toContain("restart_on_promote=false");
+    expect(sr.rendered.crm).toContain("op promote interval=0s timeout=300s on-fail=restart id=pgsql-promote-0s");
+    const on = renderExample("sr-pgsql-2node", (s) => s.replace("    tmpdir: /var/lib/postgresql/tmp", "    tmpdir: /var/lib/postgresql/tmp\n    restart_on_promote: true"));
+    expect(on.rendered.crm).toContain("restart_on_promote=true");
+    expect(on.rendered.crm).toContain("op promote interval=0s timeout=300s on-fail=fence id=pgsql-promote-0s");
+  });
+
+  it("the pgsql agent logs start-up errors and reports its WAL receiver; PAF's VIP orders are Mandatory", () => {
+    expect(sr.rendered.crm).toMatch(/logfile=\/var\/log\/postgresql\/postgresql-15-pgha\.log .*check_wal_receiver=true/);
+    expect(renderExample("paf-3node").rendered.crm).toContain("order order-pgsql-clone-demote-master-group Mandatory: pgsql-clone:demote master-group:stop symmetrical=false");
+    expect(renderExample("shared-disk-2node").rendered.crm).toMatch(/fstype=ext4 force_unmount=safe/);
+  });
+
+  it("pg_hba refuses replication from the node itself and the VIPs before admitting the cluster's nodes", () => {
+    const hba = file(sr, "pg2", "/etc/postgresql/15/pgha/pg_hba.conf")!.split("\n");
+    const first = (l: string) => hba.indexOf(l);
+    for (const a of ["10.117.1.12", "10.117.2.12", "10.117.1.100", "10.117.2.100"]) {
+      expect(first(`host replication repl ${a}/32 reject`)).toBeGreaterThan(0);
+      expect(first(`host replication repl ${a}/32 reject`)).toBeLessThan(first("host replication repl 10.117.1.11/32 scram-sha-256"));
+    }
+    expect(hba).not.toContain("host replication repl 10.117.1.11/32 reject");
+  });
+});
+
 describe("templates", () => {
   it("a user's template directory overrides a built-in template of the same name, and only that one", () => {
     const dir = mkdtempSync(join(tmpdir(), "pgha-tpl-"));
