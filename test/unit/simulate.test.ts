@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseCrmMon, type ClusterStatus } from "../../src/status.js";
+import { parseSimulation, predict } from "../../src/transition.js";
 import { renderExample } from "./helpers.js";
 
 const tools = ["crm", "cibadmin", "crm_simulate", "crm_mon"].filter((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status !== 0);
@@ -127,6 +128,37 @@ describe.skipIf(tools.length > 0)("crm_simulate on the rendered CIB", { timeout:
     expect(sim.summary.some((l) => l.startsWith("* Fence (reboot) pg1"))).toBe(true);
     expect(rolesOf(sim.final, "prmApPostgreSQLDB", "Started")).toEqual(["pg2"]);
     expect(rolesOf(sim.final, "prmIpPostgreSQLDB", "Started")).toEqual(["pg2"]);
+  });
+
+  describe("predicted consequences of a spec change (the live CIB against the desired one, as pgha builds it)", () => {
+    const start = healthy("sr-pgsql-2node");
+    /** The settled CIB with the edited spec's cluster.crm loaded over it by crmsh, as on a node. */
+    const desired = (edit: (s: string) => string) => {
+      const file = start.file.replace(/\.xml$/, `-desired-${Math.random().toString(36).slice(2)}.xml`);
+      writeFileSync(file, readFileSync(start.file));
+      const crm = file.replace(/\.xml$/, ".crm");
+      writeFileSync(crm, renderExample("sr-pgsql-2node", edit).rendered.crm);
+      run("crm", ["-D", "plain", "configure", "load", "update", crm], { ...process.env, CIB_file: file, HOME: tmpdir() });
+      return file;
+    };
+    const transition = (file: string) => parseSimulation(run("crm_simulate", ["-x", file, "-S", "--output-as=xml"]));
+    const prediction = (edit: (s: string) => string) => predict(transition(desired(edit)), transition(start.file), { postgresql: "pgsql", primary: "pg1" });
+
+    it("rep_mode sync -> async restarts both instances, the primary's included", () => {
+      const p = prediction((s) => s.replace("mode: sync", "mode: async").replace(/\n {4}restore_command: .*/, ""));
+      expect(p.disruptions).toEqual(["restart-primary"]);
+      expect(p.actions.map((a) => `${a.action} ${a.resource} ${a.node}`).sort()).toEqual(["restart pgsql pg1", "restart pgsql pg2"]);
+    });
+
+    it("a vip-master address change restarts the VIPs only", () => {
+      const p = prediction((s) => s.replace("ip: 10.117.1.100", "ip: 10.117.1.110"));
+      expect(p.disruptions).toEqual([]);
+      expect(p.actions.map((a) => `${a.action} ${a.resource}`)).toEqual(["restart vip-master", "restart vip-rep"]);
+    });
+
+    it("a migration-threshold change does nothing", () => {
+      expect(prediction((s) => s.replace("migration-threshold: 1", "migration-threshold: 3")).actions).toEqual([]);
+    });
   });
 
   describe.each(["sr-pgsql-2node", "paf-3node"])("%s, ping", (example) => {
