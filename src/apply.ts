@@ -6,6 +6,7 @@ import { Listr, PRESET_TIMESTAMP, type ListrTask } from "listr2";
 // listr2 types its renderers generically; pgha picks one at run time.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Task = ListrTask<unknown, any, any>;
+import type { RuntimeState } from "./cib-script.js";
 import { clusterStatusTable, reuse, type StatusView } from "./cluster-status.js";
 import type { HostFacts } from "./facts.js";
 import { gatherFacts, withConnections, type Connections } from "./gather.js";
@@ -28,7 +29,8 @@ export interface ApplyOptions {
   /** listr2 renderer: the live view on a terminal, plain timestamped lines otherwise. */
   renderer: "default" | "simple" | "silent";
   pollSeconds?: number;
-  clearMoveConstraints?: boolean;
+  /** Runtime state the operator set by hand that this run removes (kept by default). */
+  clear?: readonly RuntimeState[];
   /** Restart PostgreSQL where parameters wait for a restart: standbys one by one, then a switchover. */
   rollingRestart?: boolean;
   log: (line: string) => void;
@@ -101,7 +103,7 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, choo
       hosts,
       check: opts.check,
       pollSeconds: opts.pollSeconds ?? 2,
-      clearMoveConstraints: opts.clearMoveConstraints,
+      clear: opts.clear,
       trace: (node, line) => opts.verbose && opts.log(`${node}: ${line}`),
     };
     const reports: TaskReport[] = [];

@@ -1,43 +1,83 @@
 // The desired CIB, built on a node by Pacemaker's and crmsh's own tools: the live CIB with every
 // configuration element pgha owns taken out, then cluster.crm loaded into it (crm configure load update,
-// CIB_file, never the live cluster), then move constraints put back. crm_diff against the live CIB is
-// then exactly the spec's drift, including elements the spec no longer has; cibadmin --patch applies it.
+// CIB_file, never the live cluster), then the operator's runtime state put back: move constraints,
+// maintenance-mode, target-role, is-managed and maintenance of a resource the spec keeps (node standby
+// and maintenance are never taken out). crm_diff against the live CIB is then exactly the spec's drift,
+// including elements the spec no longer has; cibadmin --patch applies it.
 // Python is there wherever crmsh is (crmsh is written in it).
 //
 // crmsh costs seconds per comparison, so a verified match is remembered in a stamp: the hash of the
 // cluster.crm that was compared and a digest of the live configuration it matched. While both are the
 // same, the CIB still matches and crmsh is not asked again. The digest leaves out what Pacemaker changes
 // at run time (node attributes such as pgsql-data-status, dc-version, last-lrm-refresh), and any other
-// change to the configuration, by hand or by Pacemaker, makes the next run compare in full.
+// change to the configuration, by hand or by Pacemaker, makes the next run compare in full. A switch set
+// by hand is such a change; once compared, the stamp holds it, so a no-op stays one while it is set.
 
 export const PGHA_DIR = "/var/lib/pgha";
 
 const PY = `import sys, xml.etree.ElementTree as ET
 keep = {"dc-version", "cluster-infrastructure", "cluster-name", "have-watchdog", "last-lrm-refresh"}
-mode, src, dst = sys.argv[1:4]
+mode, src, dst, kept = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(",")
 tree = ET.parse(dst if mode == "restore" else src)
 cfg = tree.getroot().find("configuration")
+kids = lambda e: list(e) if e is not None else []
 if mode == "strip":
     for tag in ("resources", "constraints", "rsc_defaults", "op_defaults"):
         s = cfg.find(tag)
-        for ch in list(s if s is not None else []):
+        for ch in kids(s):
             s.remove(ch)
-    for ps in list(cfg.find("crm_config") if cfg.find("crm_config") is not None else []):
+    for ps in kids(cfg.find("crm_config")):
         for nv in list(ps):
             if nv.tag == "nvpair" and nv.get("name") not in keep:
                 ps.remove(nv)
+    # Node attributes are not pgha's (pgsql-data-status lives there) and stay, but for switches to clear.
+    if "runtime-switches" not in kept:
+        for s in [s for n in kids(cfg.find("nodes")) for s in n.findall("instance_attributes")]:
+            for nv in [nv for nv in s.findall("nvpair") if nv.get("name") in ("standby", "maintenance")]:
+                s.remove(nv)
 else:
-    # crm_resource --move/--ban leftovers are runtime state: reported by pgha, never dropped by it.
-    live = ET.parse(src).getroot().find("configuration/constraints")
+    live = ET.parse(src).getroot().find("configuration")
     ids = {e.get("id") for e in cfg.iter()}
-    cons = cfg.find("constraints")
-    for c in list(live if live is not None else []):
-        if c.get("id", "").startswith("cli-") and c.get("rsc") in ids:
-            cons.append(c)
+    if "move-constraints" in kept:
+        # crm_resource --move/--ban leftovers are runtime state: reported by pgha, never dropped by it.
+        for c in kids(live.find("constraints")):
+            if c.get("id", "").startswith("cli-") and c.get("rsc") in ids:
+                cfg.find("constraints").append(c)
+    if "runtime-switches" in kept:
+        # The operator's switches, carried from the live element to the same element of the desired CIB,
+        # in the set of the same id, unless the spec sets the same name there itself (the spec wins).
+        def carry(have, want, tag, names):
+            if have is None or want is None:
+                return
+            named = {nv.get("name") for s in want.findall(tag) for nv in s.findall("nvpair")}
+            for s in have.findall(tag):
+                for nv in s.findall("nvpair"):
+                    if nv.get("name") not in names or nv.get("name") in named or nv.get("id") in ids:
+                        continue
+                    into = next((x for x in want.findall(tag) if x.get("id") == s.get("id")), None)
+                    if into is None:
+                        if s.get("id") in ids:
+                            continue
+                        # where the live element has it: crm_diff counts a moved child as a change
+                        into = ET.Element(tag, dict(s.attrib))
+                        want.insert(list(have).index(s), into)
+                        ids.add(s.get("id"))
+                    into.append(nv)
+                    ids.add(nv.get("id"))
+        carry(live.find("crm_config"), cfg.find("crm_config"), "cluster_property_set", {"maintenance-mode"})
+        rsc = {e.get("id"): e for e in cfg.find("resources").iter() if e.tag in ("primitive", "group", "clone", "master", "bundle")}
+        for e in live.find("resources").iter():
+            if e.tag in ("primitive", "group", "clone", "master", "bundle"):
+                carry(e, rsc.get(e.get("id")), "meta_attributes", {"target-role", "is-managed", "maintenance"})
 tree.write(dst)
 `;
 
-const py = (mode: string, src: string, dst: string) => `python3 - ${mode} ${src} ${dst} <<'PGHA_PY'\n${PY}PGHA_PY`;
+/** Runtime state that the operator sets by hand: kept by apply, removed only on request. */
+export const RUNTIME_STATE = ["move-constraints", "runtime-switches"] as const;
+export type RuntimeState = (typeof RUNTIME_STATE)[number];
+
+const py = (mode: string, src: string, dst: string, kept: readonly RuntimeState[]) =>
+  `python3 - ${mode} ${src} ${dst} ${kept.join(",") || "-"} <<'PGHA_PY'\n${PY}PGHA_PY`;
 
 /**
  * The live configuration's digest: the configuration section as cibadmin prints it (one element per
@@ -51,16 +91,19 @@ const digestOf = (live: string) =>
 const stampOf = (crm: string, live: string) => `h=$(sha256sum < ${crm}); l=$(${digestOf(live)}); stamp="\${h%% *} \${l%% *}"`;
 
 /**
- * Reads cluster.crm on stdin. Prints CHANGED or UNCHANGED; leaves cib-live.xml, cib-desired.xml and
+ * Reads cluster.crm on stdin. Prints CHANGED or UNCHANGED, and after CHANGED the maintenance-mode the
+ * desired CIB sets, if it sets one (`maintenance-mode=VALUE`); leaves cib-live.xml, cib-desired.xml and
  * cib.patch in `dir`. Changes nothing in the cluster. With `commit`, an UNCHANGED cluster.crm is kept as
- * the applied one right away (a no-op run then needs no second command). Without keepMoveConstraints
- * the patch also removes crm_resource move/ban leftovers (only when the operator asks for it), and the
- * stamp is not trusted, because it was taken with the leftovers kept.
+ * the applied one right away (a no-op run then needs no second command). Runtime state named in `clear`
+ * is removed by the patch (only when the operator asks for it), and then the stamp is not trusted,
+ * because it was taken with that state kept.
  */
-export function desiredCibScript(opts: { keepMoveConstraints?: boolean; dir?: string; commit?: boolean } = {}): string {
+export function desiredCibScript(opts: { clear?: readonly RuntimeState[]; dir?: string; commit?: boolean } = {}): string {
   const d = opts.dir ?? PGHA_DIR;
-  const keep = opts.keepMoveConstraints ?? true;
+  const kept = RUNTIME_STATE.filter((s) => !opts.clear?.includes(s));
+  const trusted = kept.length === RUNTIME_STATE.length;
   const unchanged = `${opts.commit ? `mv ${d}/cluster.crm.new ${d}/cluster.crm; ` : ""}echo UNCHANGED`;
+  const changed = `echo CHANGED; m=$(CIB_file=${d}/cib-desired.xml crm_attribute -t crm_config -n maintenance-mode -G -q 2>/dev/null || true); [ -z "$m" ] || echo "maintenance-mode=$m"`;
   return [
     "set -e",
     `[ -d ${d} ] || install -d -m 0700 ${d}`,
@@ -68,13 +111,13 @@ export function desiredCibScript(opts: { keepMoveConstraints?: boolean; dir?: st
     `cibadmin -Q > ${d}/cib-live.xml`,
     stampOf(`${d}/cluster.crm.new`, `${d}/cib-live.xml`),
     `old=; [ ! -f ${d}/cib.stamp ] || IFS= read -r old < ${d}/cib.stamp || true`,
-    `if ${keep ? "true" : "false"} && [ "$old" = "$stamp" ]; then`,
+    `if ${trusted} && [ "$old" = "$stamp" ]; then`,
     `cp ${d}/cib-live.xml ${d}/cib-desired.xml; : > ${d}/cib.patch; ${unchanged}`,
     "else",
-    py("strip", `${d}/cib-live.xml`, `${d}/cib-desired.xml`),
+    py("strip", `${d}/cib-live.xml`, `${d}/cib-desired.xml`, kept),
     `CIB_file=${d}/cib-desired.xml crm -F -D plain configure load update ${d}/cluster.crm.new >/dev/null`,
-    ...(keep ? [py("restore", `${d}/cib-live.xml`, `${d}/cib-desired.xml`)] : []),
-    `if crm_diff --no-version -o ${d}/cib-live.xml -n ${d}/cib-desired.xml > ${d}/cib.patch; then echo "$stamp" > ${d}/cib.stamp; ${unchanged}; else echo CHANGED; fi`,
+    py("restore", `${d}/cib-live.xml`, `${d}/cib-desired.xml`, kept),
+    `if crm_diff --no-version -o ${d}/cib-live.xml -n ${d}/cib-desired.xml > ${d}/cib.patch; then echo "$stamp" > ${d}/cib.stamp; ${unchanged}; else ${changed}; fi`,
     "fi",
   ].join("\n");
 }

@@ -9,6 +9,7 @@ import { loadInventory } from "./inventory.js";
 import { buildModel } from "./model/build.js";
 import type { Connections } from "./gather.js";
 import type { ClusterModel } from "./model/types.js";
+import { RUNTIME_STATE, type RuntimeState } from "./cib-script.js";
 import { loadTemplates, renderCluster, type RenderedCluster } from "./render.js";
 import { maskSecrets, secretResolver } from "./secrets.js";
 import { loadSpec } from "./spec.js";
@@ -33,6 +34,9 @@ Options:
       --rebuild-cib      apply: stop Pacemaker everywhere, clear the CIB, start, load (keeps the primary)
       --clear-move-constraints
                          apply: also remove cli-ban/cli-prefer leftovers of crm_resource --move/--ban
+      --clear-runtime-switches
+                         apply: also remove what was set by hand: maintenance-mode, a resource's
+                         target-role, is-managed and maintenance, node standby and maintenance
       --rolling-restart  apply: restart PostgreSQL where parameters wait for a restart: the standbys one
                          by one, then a switchover and the old primary
       --limit NODES      apply: only these nodes (comma-separated) for per-node tasks
@@ -47,7 +51,11 @@ const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 export const EXIT = { ok: 0, error: 1, changes: 2 } as const;
 
-interface Options {
+/** --clear-move-constraints, --clear-runtime-switches: runtime state that apply removes only when asked. */
+type ClearFlags = Record<`clear-${RuntimeState}`, boolean>;
+const clearFlags = <T>(value: T) => Object.fromEntries(RUNTIME_STATE.map((s) => [`clear-${s}`, value])) as Record<`clear-${RuntimeState}`, T>;
+
+interface Options extends ClearFlags {
   inventory?: string;
   spec?: string;
   out?: string;
@@ -55,7 +63,6 @@ interface Options {
   playbook?: string;
   check: boolean;
   diff: boolean;
-  "clear-move-constraints": boolean;
   "rolling-restart": boolean;
   "rebuild-cib": boolean;
   limit?: string;
@@ -83,7 +90,7 @@ function parse(argv: string[]): { command: string; opts: Options } {
         playbook: { type: "string", short: "p" },
         check: { type: "boolean", default: false },
         diff: { type: "boolean", default: false },
-        "clear-move-constraints": { type: "boolean", default: false },
+        ...clearFlags({ type: "boolean", default: false } as const),
         "rolling-restart": { type: "boolean", default: false },
         "rebuild-cib": { type: "boolean", default: false },
         limit: { type: "string" },
@@ -97,7 +104,7 @@ function parse(argv: string[]): { command: string; opts: Options } {
     throw new UsageError((e as Error).message);
   }
   const { values, positionals } = parsed;
-  if (values.help) return { command: "help", opts: { json: false, verbose: false, check: false, diff: false, "clear-move-constraints": false, "rebuild-cib": false, "rolling-restart": false } };
+  if (values.help) return { command: "help", opts: { json: false, verbose: false, check: false, diff: false, ...clearFlags(false), "rebuild-cib": false, "rolling-restart": false } };
   const [command, ...extra] = positionals;
   if (!command) throw new UsageError("no command given");
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
@@ -222,7 +229,7 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
             verbose: opts.verbose,
             limit,
             ...connection,
-            clearMoveConstraints: opts["clear-move-constraints"],
+            clear: RUNTIME_STATE.filter((s) => opts[`clear-${s}`]),
             rollingRestart: opts["rolling-restart"],
             renderer: json ? "silent" : process.stdout.isTTY && !process.env.CI ? "default" : "simple",
             log: (l) => io.err(maskSecrets(l, model.secrets)),

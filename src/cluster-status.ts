@@ -1,6 +1,7 @@
 // `pgha status` and the table after apply: the cluster as Pacemaker and PostgreSQL see it, read from the
 // first node that answers.
 import type { ClusterModel, ClusterNode } from "./model/types.js";
+import { nodeSwitched, runtimeSwitches, switchWarning, type RuntimeSwitch } from "./runtime-switches.js";
 import { shq } from "./shell.js";
 import { leftoverMoveConstraints, parseCrmMon, promotedNode, statusTable, type ClusterStatus } from "./status.js";
 import { connect, type Connection, type TransportOptions } from "./transport.js";
@@ -16,21 +17,23 @@ export interface StatusReport {
   /** application_name -> sync_state, from pg_stat_replication on the primary. */
   replication: Record<string, string>;
   leftoverConstraints: string[];
+  /** maintenance-mode, a stopped or unmanaged resource, a node in standby: set by hand, kept by apply. */
+  switches: RuntimeSwitch[];
   warnings: string[];
 }
 
-const CONSTRAINTS = "--pgha-constraints--";
+const CONFIGURATION = "--pgha-configuration--";
 
-/** crm_mon's view and the constraints section (for leftover move constraints), in one round trip. */
-async function firstAnswering(model: ClusterModel, open: Opener): Promise<{ conn: Connection; xml: string; constraints: string }> {
+/** crm_mon's view and the configuration (for leftover move constraints and switches), in one round trip. */
+async function firstAnswering(model: ClusterModel, open: Opener): Promise<{ conn: Connection; xml: string; configuration: string }> {
   const errors: string[] = [];
   for (const n of model.nodes) {
     let conn: Connection | undefined;
     try {
       conn = await open(n);
-      const r = await conn.exec(`crm_mon -1 --output-as=xml && { echo ${CONSTRAINTS}; cibadmin -Q -o constraints 2>/dev/null || true; }`);
-      const [xml, constraints = ""] = r.stdout.split(`\n${CONSTRAINTS}\n`);
-      if (r.code === 0) return { conn, xml: xml!, constraints };
+      const r = await conn.exec(`crm_mon -1 --output-as=xml && { echo ${CONFIGURATION}; cibadmin -Q -o configuration 2>/dev/null || true; }`);
+      const [xml, configuration = ""] = r.stdout.split(`\n${CONFIGURATION}\n`);
+      if (r.code === 0) return { conn, xml: xml!, configuration };
       errors.push(`${n.name}: crm_mon: ${r.stderr.trim().split("\n")[0]}`);
     } catch (e) {
       errors.push((e as Error).message);
@@ -41,10 +44,11 @@ async function firstAnswering(model: ClusterModel, open: Opener): Promise<{ conn
 }
 
 export async function readStatus(model: ClusterModel, open: Opener): Promise<StatusReport> {
-  const { conn, xml, constraints } = await firstAnswering(model, open);
+  const { conn, xml, configuration } = await firstAnswering(model, open);
   try {
     const cluster = parseCrmMon(xml);
-    const leftoverConstraints = constraints ? leftoverMoveConstraints(constraints) : [];
+    const leftoverConstraints = configuration ? leftoverMoveConstraints(configuration) : [];
+    const switches = configuration ? runtimeSwitches(configuration) : [];
     const replication: Record<string, string> = {};
     const ids = model.resourceIds;
     const primary = promotedNode(cluster, ids.postgresql);
@@ -61,12 +65,13 @@ export async function readStatus(model: ClusterModel, open: Opener): Promise<Sta
     }
     const warnings: string[] = [];
     for (const c of leftoverConstraints) warnings.push(`leftover move constraint ${c}: it pins or bans a resource and can stop the next failover (crm_resource --clear)`);
-    if (cluster.maintenanceMode) warnings.push("maintenance-mode is on: Pacemaker is not managing resources");
+    warnings.push(...switches.map(switchWarning));
     for (const n of cluster.nodes) {
-      if (n.standby) warnings.push(`node ${n.name} is in standby`);
+      // Beyond the switches in the configuration: a standby that lasts until the node reboots.
+      if (n.standby && !nodeSwitched(switches, n.name, "standby")) warnings.push(`node ${n.name} is in standby`);
       for (const f of n.failcounts) warnings.push(`fail count ${f.count} for ${f.resource} on ${n.name} (crm_resource --cleanup)`);
     }
-    return { cluster, replication, leftoverConstraints, warnings };
+    return { cluster, replication, leftoverConstraints, switches, warnings };
   } finally {
     conn.close();
   }

@@ -1,5 +1,5 @@
 // diff: desired against actual, for every managed file on every node and for the live CIB, plus the
-// runtime leftovers that bite later (move constraints, fail counts, maintenance, standby, PGSQL.lock).
+// runtime state that bites later (move constraints, the operator's switches, fail counts, PGSQL.lock).
 // Reads only: the desired CIB is built in a scratch file on one node, never in the cluster.
 import { createTwoFilesPatch } from "diff";
 import { flattenCib, isMoveConstraint, summarize } from "./cib-diff.js";
@@ -11,6 +11,7 @@ import { planFile, type FileAction } from "./plan.js";
 import type { RenderedCluster } from "./render.js";
 import { maskSecrets } from "./secrets.js";
 import { shq } from "./shell.js";
+import { nodeSwitched, runtimeSwitches, switchWarning, type RuntimeSwitch } from "./runtime-switches.js";
 import { parseCrmMon } from "./status.js";
 import type { Connection, HostKeyPolicy } from "./transport.js";
 
@@ -63,7 +64,7 @@ async function fileDrifts(model: ClusterModel, rendered: RenderedCluster, node: 
   });
 }
 
-async function cibDrift(model: ClusterModel, rendered: RenderedCluster, node: string, conn: Connection): Promise<{ drift: CibDrift; moves: string[] }> {
+async function cibDrift(model: ClusterModel, rendered: RenderedCluster, node: string, conn: Connection): Promise<{ drift: CibDrift; moves: string[]; switches: RuntimeSwitch[] }> {
   const d = PGHA_DIR;
   const r = await conn.exec(`${desiredCibScript()}\nrm -f ${d}/cluster.crm.new\ncat ${d}/cib-live.xml; echo ${MARK}; cat ${d}/cib-desired.xml; echo ${MARK}; cat ${d}/cib.patch`, { stdin: rendered.crm });
   if (r.code !== 0) throw new Error(`${node}: building the desired CIB failed: ${maskSecrets(r.stderr.trim().split("\n").slice(-3).join(" "), model.secrets)}`);
@@ -73,19 +74,20 @@ async function cibDrift(model: ClusterModel, rendered: RenderedCluster, node: st
   const flatLive = flattenCib(live);
   const moves = [...flatLive.keys()].filter(isMoveConstraint).map((l) => l.replace(/^location /, ""));
   const summary = summarize(flattenCib(live, { skip: isMoveConstraint }), flattenCib(desired, { skip: isMoveConstraint }));
-  return { drift: { node, summary, patch: changed ? maskSecrets(patch, model.secrets) : "" }, moves };
+  return { drift: { node, summary, patch: changed ? maskSecrets(patch, model.secrets) : "" }, moves, switches: runtimeSwitches(live) };
 }
 
-async function runtimeWarnings(model: ClusterModel, conn: Connection, facts: Record<string, HostFacts>, moves: string[]): Promise<string[]> {
+async function runtimeWarnings(model: ClusterModel, conn: Connection, facts: Record<string, HostFacts>, moves: string[], switches: RuntimeSwitch[]): Promise<string[]> {
   const warnings = moves.map((m) => `constraint ${m} was left by crm_resource --move/--ban: it can stop the next failover (crm_resource --clear -r <resource>)`);
+  warnings.push(...switches.map(switchWarning));
   const r = await conn.exec("crm_mon -1 --output-as=xml");
   if (r.code === 0) {
     const s = parseCrmMon(r.stdout);
-    if (s.maintenanceMode) warnings.push("maintenance-mode is on: Pacemaker is not managing resources");
     for (const n of s.nodes) {
       if (!n.online) warnings.push(`node ${n.name} is offline`);
-      if (n.standby) warnings.push(`node ${n.name} is in standby`);
-      if (n.maintenance) warnings.push(`node ${n.name} is in maintenance`);
+      // Beyond the switches in the configuration: a standby or maintenance that lasts until the node reboots.
+      if (n.standby && !nodeSwitched(switches, n.name, "standby")) warnings.push(`node ${n.name} is in standby`);
+      if (n.maintenance && !nodeSwitched(switches, n.name, "maintenance")) warnings.push(`node ${n.name} is in maintenance`);
       for (const f of n.failcounts) warnings.push(`fail count ${f.count} for ${f.resource} on ${n.name} (crm_resource --cleanup -r ${f.resource} -N ${n.name})`);
     }
   }
@@ -107,9 +109,9 @@ export async function diffCluster(model: ClusterModel, rendered: RenderedCluster
     const warnings: string[] = [];
     if (running) {
       const conn = conns.get(running.name)!;
-      const { drift, moves } = await cibDrift(model, rendered, running.name, conn);
+      const { drift, moves, switches } = await cibDrift(model, rendered, running.name, conn);
       cib = drift;
-      warnings.push(...(await runtimeWarnings(model, conn, facts, moves)));
+      warnings.push(...(await runtimeWarnings(model, conn, facts, moves, switches)));
     } else warnings.push("Pacemaker runs on no node: the CIB was not compared");
     return { files, cib, warnings, differences: files.length + (cib?.summary.length ?? 0) };
   });

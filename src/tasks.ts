@@ -12,7 +12,8 @@ import { shq } from "./shell.js";
 import { parseCrmMon, permanentNodeAttributes, promotedNode, type ClusterStatus } from "./status.js";
 import type { Connection, ExecResult } from "./transport.js";
 import type { ModuleName } from "./playbook.js";
-import { applyCibPatchScript, desiredCibScript, PGHA_DIR } from "./cib-script.js";
+import { applyCibPatchScript, desiredCibScript, PGHA_DIR, type RuntimeState } from "./cib-script.js";
+import { holdingPostgres, runtimeSwitches, switchWarning, truthy } from "./runtime-switches.js";
 import { classifyCorosyncChange } from "./corosync-change.js";
 
 export interface HostCtx {
@@ -30,8 +31,8 @@ export interface RunCtx {
   trace: (node: string, line: string) => void;
   /** Seconds between polls in wait_for (tests shorten it). */
   pollSeconds: number;
-  /** Remove crm_resource move/ban leftovers (--clear-move-constraints); by default they are kept. */
-  clearMoveConstraints?: boolean;
+  /** Runtime state to remove (--clear-move-constraints, --clear-runtime-switches); by default it is kept. */
+  clear?: readonly RuntimeState[];
 }
 
 export interface TaskResult {
@@ -287,13 +288,15 @@ async function pendingRestart(ctx: RunCtx, h: HostCtx, reload: boolean): Promise
 
 /**
  * Brings the live CIB to cluster.crm as a patch (the pcs way), and only when it differs: an unchanged
- * configuration never touches the CIB, and elements the spec dropped are removed.
+ * configuration never touches the CIB, and elements the spec dropped are removed. In maintenance mode
+ * the CIB changes all the same (that is what maintenance windows are for); Pacemaker acts later.
  */
 async function crmLoad(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
-  const out = await must(ctx, h, desiredCibScript({ keepMoveConstraints: !ctx.clearMoveConstraints, commit: !ctx.check }), ctx.rendered.crm);
+  const out = await must(ctx, h, desiredCibScript({ clear: ctx.clear, commit: !ctx.check }), ctx.rendered.crm);
   const changed = /^CHANGED$/m.test(out);
   if (changed && !ctx.check) await must(ctx, h, applyCibPatchScript());
-  return { changed };
+  const maintenance = changed && truthy(/^maintenance-mode=(.*)$/m.exec(out)?.[1] ?? "");
+  return { changed, msg: maintenance ? "maintenance-mode is on: Pacemaker acts on this change only when maintenance mode ends" : undefined };
 }
 
 async function clusterStatus(ctx: RunCtx, h: HostCtx): Promise<ClusterStatus | undefined> {
@@ -305,6 +308,9 @@ async function clusterStatus(ctx: RunCtx, h: HostCtx): Promise<ClusterStatus | u
     return undefined;
   }
 }
+
+/** Nodes that run no resources, or that Pacemaker leaves alone: in standby or in maintenance. */
+const awayNodes = (s: ClusterStatus) => s.nodes.filter((n) => n.standby || n.maintenance).map((n) => n.name);
 
 /** What is still missing for `condition`, or nothing when it holds. */
 export function missingFor(condition: string, s: ClusterStatus | undefined, model: ClusterModel, replicating: string[]): string[] {
@@ -324,7 +330,8 @@ export function missingFor(condition: string, s: ClusterStatus | undefined, mode
   }
   const primaries = instances.filter((r) => /^(Promoted|Master)$/.test(r.role)).flatMap((r) => r.nodes);
   if (primaries.length !== 1) missing.push(`one promoted ${pgId} (now: ${primaries.join(", ") || "none"})`);
-  const standbys = model.nodes.map((n) => n.name).filter((n) => !primaries.includes(n));
+  // A node in standby or maintenance (the operator's switch) is not expected to run a standby.
+  const standbys = model.nodes.map((n) => n.name).filter((n) => !primaries.includes(n) && !awayNodes(s).includes(n));
   const notStandby = standbys.filter((n) => !instances.some((r) => r.nodes.includes(n) && /^(Unpromoted|Slave)$/.test(r.role)));
   if (notStandby.length) missing.push(`standby role on ${notStandby.join(", ")}`);
   const notStreaming = standbys.filter((n) => !replicating.includes(n));
@@ -334,7 +341,7 @@ export function missingFor(condition: string, s: ClusterStatus | undefined, mode
     const statusOf = (n: string) => s.nodes.find((x) => x.name === n)?.attributes[attr];
     if (statusOf(primaries[0]!) !== "PRI") missing.push(`${attr}=PRI on ${primaries[0]}`);
     const hs = standbys.map(statusOf);
-    if (model.postgresql.replication?.mode === "sync" ? !hs.includes("HS:sync") : hs.some((v) => !v?.startsWith("HS:"))) {
+    if (hs.length && (model.postgresql.replication?.mode === "sync" ? !hs.includes("HS:sync") : hs.some((v) => !v?.startsWith("HS:")))) {
       missing.push(`${attr}=${model.postgresql.replication?.mode === "sync" ? "HS:sync" : "HS:async"} on a standby (now: ${hs.join(", ")})`);
     }
   }
@@ -357,8 +364,13 @@ async function poll(ctx: RunCtx, h: HostCtx, what: string, timeout: unknown, mis
 async function waitFor(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
   if (ctx.check) return { changed: false };
   const condition = String(args.condition);
+  if (condition === "replication") {
+    const hold = holdingPostgres(runtimeSwitches(await must(ctx, h, "cibadmin -Q -o configuration")), ctx.model.resourceIds);
+    if (hold) return { changed: false, msg: `not waited for: ${switchWarning(hold)}` };
+  }
+  let s: ClusterStatus | undefined;
   await poll(ctx, h, condition, args.timeout, async () => {
-    const s = await clusterStatus(ctx, h);
+    s = await clusterStatus(ctx, h);
     let replicating: string[] = [];
     const primary = promotedNode(s, ctx.model.resourceIds.postgresql);
     const ph = ctx.hosts.find((x) => x.node.name === primary);
@@ -368,7 +380,8 @@ async function waitFor(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): 
     }
     return missingFor(condition, s, ctx.model, replicating);
   });
-  return { changed: false };
+  const away = s ? awayNodes(s) : [];
+  return { changed: false, msg: away.length ? `not waited for ${away.join(", ")}: in standby or maintenance` : undefined };
 }
 
 const runningPrimary = (ctx: RunCtx, s: ClusterStatus | undefined): string | undefined =>

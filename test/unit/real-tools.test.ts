@@ -9,8 +9,9 @@ import { tmpdir, userInfo } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { applyCibPatchScript, desiredCibScript } from "../../src/cib-script.js";
+import { applyCibPatchScript, desiredCibScript, type RuntimeState } from "../../src/cib-script.js";
 import { main } from "../../src/cli.js";
+import { runtimeSwitches, type RuntimeSwitch } from "../../src/runtime-switches.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const EXAMPLES = readdirSync(join(ROOT, "inventories"), { withFileTypes: true })
@@ -538,9 +539,9 @@ describe.skipIf(Boolean(skipCrm))("the desired-CIB comparison and its stamp", { 
   let dir: string;
   let env: NodeJS.ProcessEnv;
   /** Runs the comparison with cluster.crm `crm` on stdin; PATH may hide crmsh to prove it was not needed. */
-  const compare = async (crm: string, opts: { keepMoveConstraints?: boolean; withoutCrmsh?: boolean; commit?: boolean } = {}) => {
+  const compare = async (crm: string, opts: { clear?: RuntimeState[]; withoutCrmsh?: boolean; commit?: boolean } = {}) => {
     const script = join(dir, "compare.sh");
-    writeFileSync(script, desiredCibScript({ keepMoveConstraints: opts.keepMoveConstraints, dir: join(dir, "pgha"), commit: opts.commit }));
+    writeFileSync(script, desiredCibScript({ clear: opts.clear, dir: join(dir, "pgha"), commit: opts.commit }));
     const runEnv = opts.withoutCrmsh ? { ...env, PATH: `${join(dir, "nocrm")}${delimiter}${env.PATH}` } : env;
     const r = await sh("sh", ["-c", `sh ${script} < ${crm}`], { env: runEnv, timeoutMs: 60_000 });
     expect(r.code, show(r)).toBe(0);
@@ -604,7 +605,82 @@ describe.skipIf(Boolean(skipCrm))("the desired-CIB comparison and its stamp", { 
   });
 
   it("does not trust the stamp when move constraints are to be cleared", async () => {
-    const r = await compare(ex(example).crm, { keepMoveConstraints: false, withoutCrmsh: true }).catch((e: Error) => e.message);
+    const r = await compare(ex(example).crm, { clear: ["move-constraints"], withoutCrmsh: true }).catch((e: Error) => e.message);
     expect(r).toMatch(/crmsh was called/);
+  });
+
+  describe("the operator's switches", () => {
+    const run = async (cmd: string, args: string[]) => {
+      const r = await sh(cmd, args, { env });
+      expect(r.code, show(r)).toBe(0);
+      return r.stdout;
+    };
+    const live = () => run("cibadmin", ["-Q"]);
+    const pgha = (f: string) => readFileSync(join(dir, "pgha", f), "utf8");
+    let SET: RuntimeSwitch[];
+
+    beforeAll(async () => {
+      const [pg1, pg2] = ex(example).nodes.map(([name]) => name) as [string, string];
+      SET = [
+        { on: "cluster", target: "", name: "maintenance-mode", value: "true" },
+        { on: "resource", target: "vip-slave", name: "target-role", value: "Stopped" },
+        { on: "resource", target: "master-group", name: "maintenance", value: "true" },
+        // crm_resource sets a cloned primitive's switch on its clone, which has no meta attributes in
+        // cluster.crm: the switch brings its own set
+        { on: "resource", target: "ping-clone", name: "is-managed", value: "false" },
+        { on: "resource", target: "pgsql-clone", name: "is-managed", value: "false" },
+        { on: "node", target: pg1, name: "maintenance", value: "true" },
+        { on: "node", target: pg2, name: "standby", value: "on" },
+      ];
+      // The CIB as apply leaves it, then the switches as an operator sets them.
+      if ((await compare(ex(example).crm)) === "CHANGED") await patch();
+      await run("crm_attribute", ["-t", "crm_config", "-n", "maintenance-mode", "-v", "true"]);
+      await run("crm_resource", ["-r", "vip-slave", "--meta", "-p", "target-role", "-v", "Stopped"]);
+      await run("crm_resource", ["-r", "master-group", "--meta", "-p", "maintenance", "-v", "true"]);
+      await run("crm_resource", ["-r", "ping", "--meta", "-p", "is-managed", "-v", "false"]);
+      await run("crm_resource", ["-r", "pgsql-clone", "--meta", "-p", "is-managed", "-v", "false"]);
+      await run("crm_attribute", ["-N", pg1, "-n", "maintenance", "-v", "true", "-l", "forever"]);
+      await run("crm_attribute", ["-N", pg2, "-n", "standby", "-v", "on", "-l", "forever"]);
+      expect(runtimeSwitches(await live())).toEqual(SET);
+    });
+
+    it("keeps every switch: the patch is empty, and the stamp then holds them", async () => {
+      expect(await compare(ex(example).crm)).toBe("UNCHANGED");
+      expect(pgha("cib.patch")).toBe("");
+      expect(runtimeSwitches(pgha("cib-desired.xml"))).toEqual(SET);
+      expect(await compare(ex(example).crm, { withoutCrmsh: true })).toBe("UNCHANGED");
+    });
+
+    it("applies a spec change during maintenance mode, says so, and keeps the switches", async () => {
+      const edited = join(dir, "edited.crm");
+      writeFileSync(edited, readFileSync(ex(example).crm, "utf8").replace(/migration-threshold=\d+/, "migration-threshold=9"));
+      expect((await compare(edited)).split("\n")).toEqual(["CHANGED", "maintenance-mode=true"]);
+      expect(pgha("cib.patch")).toMatch(/migration-threshold/);
+      await patch();
+      const after = await live();
+      expect(after).toMatch(/name="migration-threshold" value="9"/);
+      expect(runtimeSwitches(after)).toEqual(SET);
+      expect((await compare(ex(example).crm)).split("\n")).toEqual(["CHANGED", "maintenance-mode=true"]);
+      await patch();
+      expect(runtimeSwitches(await live())).toEqual(SET);
+    });
+
+    it("lets the spec win where it sets a switch itself", async () => {
+      const edited = join(dir, "maintenance-off.crm");
+      writeFileSync(edited, readFileSync(ex(example).crm, "utf8").replace(/^property cib-bootstrap-options: \\$/m, "$& \n    maintenance-mode=false \\"));
+      expect((await compare(edited)).split("\n")).toEqual(["CHANGED", "maintenance-mode=false"]);
+      expect(runtimeSwitches(pgha("cib-desired.xml"))).toEqual(SET.slice(1));
+    });
+
+    it("removes them all with --clear-runtime-switches, and only then", async () => {
+      expect(await compare(ex(example).crm, { clear: ["runtime-switches"] })).toBe("CHANGED");
+      const ops = [...pgha("cib.patch").matchAll(/operation="(\w+)"/g)].map((m) => m[1]);
+      expect(ops).toEqual(SET.map(() => "delete"));
+      await patch();
+      const after = await live();
+      expect(runtimeSwitches(after)).toEqual([]);
+      expect(after).not.toMatch(/<meta_attributes[^>]*\/>/);
+      expect(await compare(ex(example).crm, { withoutCrmsh: true })).toBe("UNCHANGED");
+    });
   });
 });

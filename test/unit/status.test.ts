@@ -71,7 +71,7 @@ describe("permanent node attributes", () => {
 });
 
 describe("the status table, read through a shell", () => {
-  it("gets crm_mon's view and the constraints in one command, then pg_stat_replication from the primary", async () => {
+  it("gets crm_mon's view and the configuration in one command, then pg_stat_replication from the primary", async () => {
     const bin = mkdtempSync(join(tmpdir(), "pgha-status-"));
     const fake = (name: string, body: string) => {
       writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
@@ -79,7 +79,7 @@ describe("the status table, read through a shell", () => {
     };
     writeFileSync(join(bin, "crm_mon.xml"), healthy);
     fake("crm_mon", `cat ${join(bin, "crm_mon.xml")}`);
-    fake("cibadmin", `echo '<constraints><rsc_location id="cli-ban-pgsql-clone-on-pg2" rsc="pgsql-clone" node="pg2" score="-INFINITY"/></constraints>'`);
+    fake("cibadmin", `echo '<configuration><constraints><rsc_location id="cli-ban-pgsql-clone-on-pg2" rsc="pgsql-clone" node="pg2" score="-INFINITY"/></constraints><resources><primitive id="vip-slave"><meta_attributes id="m"><nvpair id="m-t" name="target-role" value="Stopped"/></meta_attributes></primitive></resources></configuration>'`);
     fake("runuser", "echo 'pg2 streaming sync'");
     const commands: string[] = [];
     const { model } = renderExample("sr-pgsql-2node");
@@ -96,5 +96,7 @@ describe("the status table, read through a shell", () => {
     expect(view.status.replication).toEqual({ pg2: "streaming/sync" });
     expect(view.text).toMatch(/^pg1 +online +primary +PRI/m);
     expect(view.text).toMatch(/warning: leftover move constraint cli-ban-pgsql-clone-on-pg2/);
+    expect(view.status.switches).toEqual([{ on: "resource", target: "vip-slave", name: "target-role", value: "Stopped" }]);
+    expect(view.text).toMatch(/^warning: vip-slave target-role=Stopped set by hand: /m);
   });
 });

@@ -1,0 +1,71 @@
+// The operator's switches read from a CIB that pgha built on the lab (sr-pgsql-2node), with switches set
+// the way crm_attribute and crm_resource write them; and what wait_for makes of a node in standby.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { holdingPostgres, runtimeSwitches, switchWarning } from "../../src/runtime-switches.js";
+import { parseCrmMon } from "../../src/status.js";
+import { missingFor } from "../../src/tasks.js";
+import { renderExample, ROOT } from "./helpers.js";
+
+const cib = readFileSync(join(ROOT, "test/fixtures/status/pgsql-2node-cib.xml"), "utf8");
+const healthy = readFileSync(join(ROOT, "test/fixtures/status/pgsql-2node-healthy.xml"), "utf8");
+
+/** The fixture with nvpairs added to the element whose opening tag matches `at`, in a set of its own. */
+const withPairs = (xml: string, at: RegExp, set: string, pairs: [string, string][]) => {
+  const m = at.exec(xml);
+  if (!m) throw new Error(`fixture has no ${at}`);
+  const nv = pairs.map(([n, v]) => `<nvpair id="${set}-${n}" name="${n}" value="${v}"/>`).join("");
+  const end = m.index + m[0].length;
+  return `${xml.slice(0, end)}<${set.includes("nodes-") ? "instance" : "meta"}_attributes id="${set}">${nv}</${set.includes("nodes-") ? "instance" : "meta"}_attributes>${xml.slice(end)}`;
+};
+
+describe("the operator's switches in the CIB", () => {
+  it("finds none in a cluster as pgha built it", () => {
+    expect(runtimeSwitches(cib)).toEqual([]);
+  });
+
+  it("finds each switch that holds something back, and none set to its default", () => {
+    let x = cib.replace('<nvpair id="cib-bootstrap-options-have-watchdog"', '<nvpair id="cib-bootstrap-options-maintenance-mode" name="maintenance-mode" value="true"/>$&');
+    x = x.replace('<nvpair name="resource-stickiness" value="1" id="vip-slave-meta_attributes-resource-stickiness"/>', '$&<nvpair id="vip-slave-meta_attributes-target-role" name="target-role" value="Stopped"/>');
+    x = withPairs(x, /<clone id="pgsql-clone">/, "pgsql-clone-meta", [["is-managed", "false"], ["target-role", "Started"]]);
+    x = withPairs(x, /<group id="master-group">/, "master-group-meta", [["maintenance", "true"], ["is-managed", "true"]]);
+    x = withPairs(x, /<node id="2" uname="pg2">/, "nodes-2-switches", [["standby", "on"]]);
+    x = withPairs(x, /<node id="1" uname="pg1">/, "nodes-1-switches", [["maintenance", "false"]]);
+    const switches = runtimeSwitches(x);
+    expect(switches).toEqual([
+      { on: "cluster", target: "", name: "maintenance-mode", value: "true" },
+      { on: "resource", target: "vip-slave", name: "target-role", value: "Stopped" },
+      { on: "resource", target: "master-group", name: "maintenance", value: "true" },
+      { on: "resource", target: "pgsql-clone", name: "is-managed", value: "false" },
+      { on: "node", target: "pg2", name: "standby", value: "on" },
+    ]);
+    expect(switches.map(switchWarning)).toEqual([
+      "maintenance-mode=true: Pacemaker will not act until it is removed (crm configure property maintenance-mode=false)",
+      "vip-slave target-role=Stopped set by hand: Pacemaker keeps vip-slave stopped (crm resource start vip-slave)",
+      "master-group maintenance=true set by hand: Pacemaker does not manage master-group (crm resource maintenance master-group off)",
+      "pgsql-clone is-managed=false set by hand: Pacemaker does not manage pgsql-clone (crm resource manage pgsql-clone)",
+      "node pg2 is in standby (set by hand): it runs no resources (crm node online pg2)",
+    ]);
+    const { model } = renderExample("sr-pgsql-2node");
+    // vip-slave stopped does not keep PostgreSQL from its roles; maintenance mode does, and so does pgsql-clone.
+    expect(holdingPostgres(switches, model.resourceIds)?.name).toBe("maintenance-mode");
+    expect(holdingPostgres(switches.slice(1), model.resourceIds)?.target).toBe("master-group");
+    expect(holdingPostgres(switches.filter((s) => s.target === "vip-slave" || s.on === "node"), model.resourceIds)).toBeUndefined();
+  });
+
+  it("wait_for expects no standby on a node in standby or maintenance, and still everything else", () => {
+    const { model } = renderExample("sr-pgsql-2node");
+    // pg2 stopped: Pacemaker stopped its instance, the agent says STOP, the primary streams to nobody.
+    const stopped = healthy.replace(/<resource id="pgsql" resource_agent="ocf:heartbeat:pgsql" role="Unpromoted"[^]*?<\/resource>/, "").replace('value="HS:sync"', 'value="STOP"');
+    expect(missingFor("replication", parseCrmMon(stopped), model, [])).toEqual(["standby role on pg2", "streaming replication from pg2", "pgsql-status=HS:sync on a standby (now: STOP)"]);
+    for (const flag of ["standby", "maintenance"]) {
+      const away = parseCrmMon(stopped.replace(new RegExp(`(<node name="pg2" id="2" [^>]*) ${flag}="false"`), `$1 ${flag}="true"`));
+      expect(away.nodes.find((n) => n.name === "pg2")).toMatchObject({ [flag]: true });
+      expect(missingFor("replication", away, model, [])).toEqual([]);
+    }
+    // The primary is still required: a node in standby excuses only itself.
+    const noPrimary = parseCrmMon(stopped.replace('role="Promoted"', 'role="Unpromoted"').replace(/(<node name="pg2" id="2" [^>]*) standby="false"/, '$1 standby="true"'));
+    expect(missingFor("replication", noPrimary, model, [])).toContain("one promoted pgsql (now: none)");
+  });
+});
