@@ -3,42 +3,16 @@
 // the agents' node attributes set as they are on a healthy cluster) and executes each transition on
 // paper, with injected operation results. No cluster runs; CI installs the tools (install-deps.sh).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseCrmMon, type ClusterStatus } from "../../src/status.js";
 import { parseSimulation, predict } from "../../src/transition.js";
 import { renderExample } from "./helpers.js";
+import { run, scratchCib, type Attrs } from "./scratch-cib.js";
 
 const tools = ["crm", "cibadmin", "crm_simulate", "crm_mon"].filter((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status !== 0);
 if (tools.length) console.warn(`simulate: skipping, missing ${tools.join(", ")} (bash test/lab/install-deps.sh)`);
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
-  const r = spawnSync(cmd, args, { encoding: "utf8", env, timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
-
-type Attrs = Record<string, Record<string, string>>;
-
-/** A CIB file with the example's nodes online and quorate, each with the given transient attributes, and cluster.crm loaded. */
-function scratchCib(crm: string, attrs: Attrs): string {
-  const dir = mkdtempSync(join(tmpdir(), "pgha-sim-"));
-  const names = Object.keys(attrs);
-  const nodes = names.map((n, i) => `<node id="${i + 1}" uname="${n}"/>`).join("");
-  const states = names
-    .map((n, i) => {
-      const nv = Object.entries(attrs[n]!).map(([k, v]) => `<nvpair id="status-${i + 1}-${k}" name="${k}" value="${v}"/>`).join("");
-      return `<node_state id="${i + 1}" uname="${n}" in_ccm="true" crmd="online" join="member" expected="member"><transient_attributes id="${i + 1}"><instance_attributes id="status-${i + 1}">${nv}</instance_attributes></transient_attributes></node_state>`;
-    })
-    .join("");
-  const cib = run("cibadmin", ["--empty"]).replace("<cib ", '<cib have-quorum="1" ').replace("<nodes/>", `<nodes>${nodes}</nodes>`).replace("<status/>", `<status>${states}</status>`);
-  writeFileSync(join(dir, "cib-0.xml"), cib);
-  writeFileSync(join(dir, "cluster.crm"), crm);
-  run("crm", ["-D", "plain", "configure", "load", "update", join(dir, "cluster.crm")], { ...process.env, CIB_file: join(dir, "cib-0.xml"), HOME: dir });
-  return join(dir, "cib-0.xml");
-}
 
 interface Simulation {
   /** Every transition summary line, in order, across the transitions that ran. */
@@ -99,7 +73,7 @@ const HEALTHY: Record<string, Attrs> = {
 
 /** The example's cluster, settled with pg1 as primary (or running the group). */
 function healthy(example: string, edit: (s: string) => string = twoTargets, attrs: Attrs = HEALTHY[example]!): Simulation {
-  return simulate(scratchCib(renderExample(example, edit).rendered.crm, attrs));
+  return simulate(scratchCib(renderExample(example, edit).rendered.crm, attrs).file);
 }
 
 describe.skipIf(tools.length > 0)("crm_simulate on the rendered CIB", { timeout: 120_000 }, () => {
