@@ -1,9 +1,10 @@
 // Command line: parse arguments, call the pipeline, print reports. No cluster logic here.
-import { mkdirSync, writeFileSync, chmodSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { formatDiagnostic, InputError, type Diagnostic } from "./diagnostics.js";
+import { AGENTS, initSpec, TOPOLOGIES, type Agent, type Topology } from "./init.js";
 import { loadPlaybook } from "./playbook.js";
 import { loadInventory } from "./inventory.js";
 import { buildModel } from "./model/build.js";
@@ -13,6 +14,7 @@ import { RUNTIME_STATE, type RuntimeState } from "./cib-script.js";
 import { loadTemplates, renderCluster, type RenderedCluster } from "./render.js";
 import { maskSecrets, secretResolver } from "./secrets.js";
 import { loadSpec } from "./spec.js";
+import { SCHEMA } from "./spec-validator.js";
 
 const USAGE = `Usage: pgha <command> [options]
 
@@ -22,11 +24,13 @@ Commands:
   apply      build the cluster, or bring it to the spec (idempotent)
   diff       desired against actual: every managed file, the live CIB, runtime leftovers (exit 2 if any)
   status     nodes, roles, replication, VIPs, fail counts, leftover move constraints
+  init       write a commented starting spec for an inventory, with placeholders to fill (-o FILE, else stdout)
+  schema     print the spec's JSON Schema (for editors)
 
 Options:
   -i, --inventory FILE   Ansible inventory (YAML or INI)
   -s, --spec FILE        cluster spec (YAML)
-  -o, --out DIR          output directory (render)
+  -o, --out DIR          output directory (render); the spec file to write (init)
   -t, --templates DIR    templates that override the built-in ones
   -p, --playbook FILE    playbook for apply (default: build.yml, or reconfigure.yml on a built cluster)
       --check            apply: show what would change, change nothing (exit 2 if something would)
@@ -41,9 +45,13 @@ Options:
                          by one, then a switchover and the old primary
       --limit NODES      apply: only these nodes (comma-separated) for per-node tasks
       --host-key POLICY  strict (default: known_hosts must hold the key) or accept-new
+      --topology T       init: streaming-replication (default) or shared-disk
+      --agent A          init: pgsql (default) or pgsqlms (PAF)
+      --group NAME       init: the inventory group of the cluster's hosts (default: the only group with them)
       --json             machine-readable output
   -v, --verbose          more detail
   -h, --help             this help
+  -V, --version          pgha's version
 
 Exit codes: 0 ok / no changes, 2 changes (diff, --check), 1 error.`;
 
@@ -67,6 +75,9 @@ interface Options extends ClearFlags {
   "rebuild-cib": boolean;
   limit?: string;
   "host-key"?: string;
+  topology?: string;
+  agent?: string;
+  group?: string;
   json: boolean;
   verbose: boolean;
 }
@@ -95,6 +106,10 @@ function parse(argv: string[]): { command: string; opts: Options } {
         "rebuild-cib": { type: "boolean", default: false },
         limit: { type: "string" },
         "host-key": { type: "string" },
+        topology: { type: "string" },
+        agent: { type: "string" },
+        group: { type: "string" },
+        version: { type: "boolean", short: "V", default: false },
         json: { type: "boolean", default: false },
         verbose: { type: "boolean", short: "v", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -105,6 +120,7 @@ function parse(argv: string[]): { command: string; opts: Options } {
   }
   const { values, positionals } = parsed;
   if (values.help) return { command: "help", opts: { json: false, verbose: false, check: false, diff: false, ...clearFlags(false), "rebuild-cib": false, "rolling-restart": false } };
+  if (values.version) return { command: "version", opts: values as Options };
   const [command, ...extra] = positionals;
   if (!command) throw new UsageError("no command given");
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
@@ -186,6 +202,37 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
       case "help":
         io.out(USAGE);
         return EXIT.ok;
+      case "version":
+        io.out((JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string }).version);
+        return EXIT.ok;
+      case "schema":
+        io.out(readFileSync(SCHEMA, "utf8").trimEnd());
+        return EXIT.ok;
+      case "init": {
+        const choice = <T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T => {
+          if (!allowed.includes((value ?? allowed[0]) as T)) throw new UsageError(`--${flag} takes ${allowed.join(" or ")}`);
+          return (value ?? allowed[0]) as T;
+        };
+        const inventoryPath = need(opts, "inventory", "-i/--inventory");
+        const text = initSpec({
+          inventory: loadInventory(inventoryPath),
+          topology: choice<Topology>("topology", opts.topology, TOPOLOGIES),
+          agent: choice<Agent>("agent", opts.agent, AGENTS),
+          group: opts.group,
+          schemaPath: SCHEMA,
+          inventoryPath,
+        });
+        if (!opts.out) io.out(text.trimEnd());
+        else {
+          try {
+            writeFileSync(opts.out, text, { flag: "wx" }); // never over a spec the user has already edited
+          } catch (e) {
+            throw new InputError([{ code: "init", severity: "error", file: opts.out, message: `cannot write the spec: ${(e as NodeJS.ErrnoException).code === "EEXIST" ? "the file exists (pgha init never overwrites one)" : (e as Error).message}` }]);
+          }
+          io.out(`wrote ${opts.out}: fill in its "<FILL: ...>" values, then pgha validate -i ${inventoryPath} -s ${opts.out}`);
+        }
+        return EXIT.ok;
+      }
       case "validate": {
         const { model } = load(opts);
         secrets = model.secrets;

@@ -1,5 +1,6 @@
 // `pgha status` and the table after apply: the cluster as Pacemaker and PostgreSQL see it, read from the
 // first node that answers.
+import { GatherError } from "./gather.js";
 import type { ClusterModel, ClusterNode } from "./model/types.js";
 import { nodeSwitched, runtimeSwitches, switchWarning, type RuntimeSwitch } from "./runtime-switches.js";
 import { shq } from "./shell.js";
@@ -40,7 +41,7 @@ async function firstAnswering(model: ClusterModel, open: Opener): Promise<{ conn
     }
     conn?.close();
   }
-  throw new Error(`no node reports cluster status:\n  ${errors.join("\n  ")}`);
+  throw new GatherError(`no node reports cluster status:\n  ${errors.join("\n  ")}`);
 }
 
 export async function readStatus(model: ClusterModel, open: Opener): Promise<StatusReport> {

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import type { Ajv as AjvType, ValidateFunction } from "ajv";
 
 const require = createRequire(import.meta.url);
-const SCHEMA = fileURLToPath(new URL("../schema/pgha-spec.schema.json", import.meta.url));
+export const SCHEMA = fileURLToPath(new URL("../schema/pgha-spec.schema.json", import.meta.url));
 export const STANDALONE = fileURLToPath(new URL("../schema/pgha-spec.validate.cjs", import.meta.url));
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 

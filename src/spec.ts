@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import type { ErrorObject } from "ajv";
 import { InputError, type Diagnostic } from "./diagnostics.js";
+import { placeholderDiagnostics, withPlaceholders } from "./placeholder.js";
 import { specValidator } from "./spec-validator.js";
 import { diagAt, parseYamlSource, type PathSegments, type YamlSource } from "./yaml-source.js";
 import type { Spec } from "./spec-types.js";
@@ -28,9 +29,11 @@ export function parseSpec(text: string, file: string): LoadedSpec {
   if (source.value === null || typeof source.value !== "object" || Array.isArray(source.value)) {
     throw new InputError([{ code: "spec-not-mapping", severity: "error", file, line: 1, column: 1, message: "the spec must be a YAML mapping", expected: "keys cluster, corosync, pacemaker, postgresql" }]);
   }
+  const placeholders = placeholderDiagnostics(source);
   if (!validateSchema(source.value)) {
-    throw new InputError(schemaDiagnostics(validateSchema.errors ?? [], source));
+    throw new InputError(withPlaceholders(placeholders, schemaDiagnostics(validateSchema.errors ?? [], source)));
   }
+  if (placeholders.length) throw new InputError(placeholders);
   return { spec: source.value as Spec, source };
 }
 
