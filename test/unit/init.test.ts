@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli.js";
 import type { Diagnostic } from "../../src/diagnostics.js";
+import { initSpec } from "../../src/init.js";
+import { parseInventory } from "../../src/inventory.js";
 import { ROOT } from "./helpers.js";
 import { missingTools, scratchCib } from "./scratch-cib.js";
 
@@ -84,6 +86,7 @@ describe.each(CASES)("pgha init --topology $topology --agent $agent", ({ topolog
     expect(r.code).toBe(1);
     const { ok, diagnostics } = JSON.parse(r.out) as { ok: boolean; diagnostics: Diagnostic[] };
     expect(ok).toBe(false);
+    expect(diagnostics.length).toBeGreaterThan(10);
     expect(diagnostics.map((d) => d.code)).toEqual(diagnostics.map(() => "placeholder"));
     expect(diagnostics.map((d) => d.line)).toEqual(placeholderLines(text));
     for (const d of diagnostics) expect(text.split("\n")[d.line! - 1]!.slice(d.column! - 1)).toMatch(new RegExp(`^"<FILL: ${d.message.replace(/^still to fill: /, "").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}>"`));
@@ -141,5 +144,26 @@ describe("pgha init refuses", () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^# yaml-language-server: \$schema=/);
     expect(r.out).toContain("agent: pgsqlms");
+  });
+});
+
+describe("initSpec picks the cluster's group", () => {
+  const inv = parseInventory("all:\n  children:\n    db:\n      hosts: { a1: { ansible_host: 10.0.0.1 }, a2: { ansible_host: db2.example } }\n    web:\n      hosts: { w1: {}, w2: {} }\n", "hosts.yml");
+  const init = (group?: string) => initSpec({ inventory: inv, topology: "streaming-replication", agent: "pgsql", group, schemaPath: "/s.json", inventoryPath: "hosts.yml" });
+
+  it("asks which one when several groups could be the cluster", () => {
+    expect(() => init()).toThrow(/several groups that could be the cluster: db, web \(expected --group NAME\)/);
+  });
+
+  it("takes the one named, and asks for an address where ansible_host is a name", () => {
+    const text = init("db");
+    expect(text).toContain("    group: db\n");
+    expect(text).toMatch(/a1: \{ id: 1, links: \[10\.0\.0\.1, "<FILL: a1's address on link 1>"\] \}/);
+    expect(text).toMatch(/a2: \{ id: 2, links: \["<FILL: a2's address on link 0 \(its ansible_host db2\.example is not an IPv4 address\)>", /);
+    expect(text).toContain("secret_params: { password: { env: PGHA_FENCE_A2_PASSWORD } }");
+  });
+
+  it("refuses a group that is not in the inventory", () => {
+    expect(() => init("nope")).toThrow(/inventory hosts\.yml has no group 'nope'/);
   });
 });
