@@ -6,9 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli.js";
-import type { Diagnostic } from "../../src/diagnostics.js";
+import type { Diagnostic, InputError } from "../../src/diagnostics.js";
 import { initSpec } from "../../src/init.js";
 import { parseInventory } from "../../src/inventory.js";
+import { parseSpec } from "../../src/spec.js";
 import { ROOT } from "./helpers.js";
 import { missingTools, scratchCib } from "./scratch-cib.js";
 
@@ -165,5 +166,19 @@ describe("initSpec picks the cluster's group", () => {
 
   it("refuses a group that is not in the inventory", () => {
     expect(() => init("nope")).toThrow(/inventory hosts\.yml has no group 'nope'/);
+  });
+});
+
+describe("placeholders beside other errors", () => {
+  it("the schema's errors elsewhere are reported too, and none about a placeholder's own value", async () => {
+    const spec = (await pgha("init", "-i", join(ROOT, "inventories", "sr-pgsql-2node", "hosts.yml"))).out.replace("priority: 1 }", "priority: high }");
+    let diagnostics: Diagnostic[] = [];
+    try {
+      parseSpec(spec, "cluster.yml");
+    } catch (e) {
+      diagnostics = (e as InputError).diagnostics;
+    }
+    expect(diagnostics.filter((d) => d.code !== "placeholder")).toEqual([expect.objectContaining({ code: "spec-type", path: "/corosync/links/0/priority" })]);
+    expect(diagnostics.filter((d) => d.code === "placeholder")).toHaveLength(placeholderLines(spec).length);
   });
 });
