@@ -152,9 +152,9 @@ export function hbaLines(spec: Spec, facts: PostgresFacts, nodes: ClusterNode[],
     const method = rep.hba_method ?? "scram-sha-256";
     const addresses = [...new Set(nodes.flatMap((n) => n.links))];
     // A node must never replicate from itself (PAF's configuration guide): a connection from its own
-    // address, or from a VIP it holds, is refused before the rules that admit the cluster's nodes.
-    const vips = [spec.pacemaker?.vips?.master?.ip, spec.pacemaker?.vips?.replication?.ip].filter((ip): ip is string => Boolean(ip));
-    [...node.links, ...vips].forEach((a, i) =>
+    // address, or from the VIP the standbys replicate from when it holds it, is refused before the
+    // rules that admit the cluster's nodes.
+    [...node.links, facts.replication.upstreamHost].forEach((a, i) =>
       own.push({ type: "host", database: "replication", user: rep.user, address: `${a}/32`, method: "reject", comment: i === 0 ? "pgha: never replicate from this node itself" : undefined }),
     );
     // pg_rewind connects to a normal database as the replication user, too.

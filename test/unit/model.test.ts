@@ -131,14 +131,15 @@ describe("safe defaults (docs/safe-defaults.md)", () => {
     expect(renderExample("shared-disk-2node").rendered.crm).toMatch(/fstype=ext4 force_unmount=safe/);
   });
 
-  it("pg_hba refuses replication from the node itself and the VIPs before admitting the cluster's nodes", () => {
+  it("pg_hba refuses replication from the node itself and the replication VIP before admitting the cluster's nodes", () => {
     const hba = file(sr, "pg2", "/etc/postgresql/15/pgha/pg_hba.conf")!.split("\n");
     const first = (l: string) => hba.indexOf(l);
-    for (const a of ["10.117.1.12", "10.117.2.12", "10.117.1.100", "10.117.2.100"]) {
+    for (const a of ["10.117.1.12", "10.117.2.12", "10.117.2.100"]) {
       expect(first(`host replication repl ${a}/32 reject`)).toBeGreaterThan(0);
       expect(first(`host replication repl ${a}/32 reject`)).toBeLessThan(first("host replication repl 10.117.1.11/32 scram-sha-256"));
     }
     expect(hba).not.toContain("host replication repl 10.117.1.11/32 reject");
+    expect(hba).not.toContain("host replication repl 10.117.1.100/32 reject");
   });
 });
 
