@@ -11,13 +11,11 @@ import { renderExample, ROOT } from "./helpers.js";
 const cib = readFileSync(join(ROOT, "test/fixtures/status/pgsql-2node-cib.xml"), "utf8");
 const healthy = readFileSync(join(ROOT, "test/fixtures/status/pgsql-2node-healthy.xml"), "utf8");
 
-/** The fixture with nvpairs added to the element whose opening tag matches `at`, in a set of its own. */
-const withPairs = (xml: string, at: RegExp, set: string, pairs: [string, string][]) => {
-  const m = at.exec(xml);
-  if (!m) throw new Error(`fixture has no ${at}`);
+/** The fixture with nvpairs in a set of their own (meta_attributes, or a node's instance_attributes) right after `at`. */
+const withPairs = (xml: string, at: string, tag: "meta_attributes" | "instance_attributes", set: string, pairs: [string, string][]) => {
+  if (!xml.includes(at)) throw new Error(`fixture has no ${at}`);
   const nv = pairs.map(([n, v]) => `<nvpair id="${set}-${n}" name="${n}" value="${v}"/>`).join("");
-  const end = m.index + m[0].length;
-  return `${xml.slice(0, end)}<${set.includes("nodes-") ? "instance" : "meta"}_attributes id="${set}">${nv}</${set.includes("nodes-") ? "instance" : "meta"}_attributes>${xml.slice(end)}`;
+  return xml.replace(at, `${at}<${tag} id="${set}">${nv}</${tag}>`);
 };
 
 describe("the operator's switches in the CIB", () => {
@@ -28,10 +26,10 @@ describe("the operator's switches in the CIB", () => {
   it("finds each switch that holds something back, and none set to its default", () => {
     let x = cib.replace('<nvpair id="cib-bootstrap-options-have-watchdog"', '<nvpair id="cib-bootstrap-options-maintenance-mode" name="maintenance-mode" value="true"/>$&');
     x = x.replace('<nvpair name="resource-stickiness" value="1" id="vip-slave-meta_attributes-resource-stickiness"/>', '$&<nvpair id="vip-slave-meta_attributes-target-role" name="target-role" value="Stopped"/>');
-    x = withPairs(x, /<clone id="pgsql-clone">/, "pgsql-clone-meta", [["is-managed", "false"], ["target-role", "Started"]]);
-    x = withPairs(x, /<group id="master-group">/, "master-group-meta", [["maintenance", "true"], ["is-managed", "true"]]);
-    x = withPairs(x, /<node id="2" uname="pg2">/, "nodes-2-switches", [["standby", "on"]]);
-    x = withPairs(x, /<node id="1" uname="pg1">/, "nodes-1-switches", [["maintenance", "false"]]);
+    x = withPairs(x, '<clone id="pgsql-clone">', "meta_attributes", "pgsql-clone-meta", [["is-managed", "false"], ["target-role", "Started"]]);
+    x = withPairs(x, '<group id="master-group">', "meta_attributes", "master-group-meta", [["maintenance", "true"], ["is-managed", "true"]]);
+    x = withPairs(x, '<node id="2" uname="pg2">', "instance_attributes", "nodes-2-switches", [["standby", "on"]]);
+    x = withPairs(x, '<node id="1" uname="pg1">', "instance_attributes", "nodes-1-switches", [["maintenance", "false"]]);
     const switches = runtimeSwitches(x);
     expect(switches).toEqual([
       { on: "cluster", target: "", name: "maintenance-mode", value: "true" },
