@@ -1,6 +1,7 @@
 // apply: connect -> gather facts (one command per host) -> decide -> run the playbook's tasks in order,
 // hosts in parallel within a task -> run notified handlers -> report. Nothing runs before every host has
 // answered and every fact is in, so bad input or an unreachable host touches nothing.
+import type { Disruption } from "./disruptions.js";
 import { Listr, PRESET_TIMESTAMP, type ListrTask } from "listr2";
 
 // listr2 types its renderers generically; pgha picks one at run time.
@@ -33,6 +34,8 @@ export interface ApplyOptions {
   clear?: readonly RuntimeState[];
   /** Restart PostgreSQL where parameters wait for a restart: standbys one by one, then a switchover. */
   rollingRestart?: boolean;
+  /** What a CIB change may make Pacemaker do; anything else it would do stops the run before it changes anything. */
+  allow?: readonly Disruption[];
   log: (line: string) => void;
 }
 
@@ -41,6 +44,7 @@ export interface TaskReport {
   node: string;
   status: "ok" | "changed" | "skipped" | "failed";
   msg?: string;
+  detail?: Record<string, unknown>;
 }
 
 export interface ApplyResult {
@@ -104,6 +108,7 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, choo
       check: opts.check,
       pollSeconds: opts.pollSeconds ?? 2,
       clear: opts.clear,
+      allow: opts.allow,
       trace: (node, line) => opts.verbose && opts.log(`${node}: ${line}`),
     };
     const reports: TaskReport[] = [];
@@ -124,7 +129,7 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, choo
                 reports.push({ task: task.name, node: h.node.name, status: "failed", msg });
                 throw new ApplyError(`task '${task.name}' failed on ${h.node.name}: ${msg}`, reports);
               }
-              reports.push({ task: task.name, node: h.node.name, status: r.changed ? "changed" : "ok", msg: r.msg });
+              reports.push({ task: task.name, node: h.node.name, status: r.changed ? "changed" : "ok", msg: r.msg, ...(r.detail ? { detail: r.detail } : {}) });
               if (r.changed) task.notify.forEach((n) => notified.add(n));
               ht.title = `${h.node.name}: ${r.changed ? (opts.check ? "would change" : "changed") : "ok"}${r.msg ? ` (${maskSecrets(r.msg, model.secrets)})` : ""}`;
             },

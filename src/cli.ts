@@ -11,6 +11,7 @@ import { buildModel } from "./model/build.js";
 import type { Connections } from "./gather.js";
 import type { ClusterModel } from "./model/types.js";
 import { RUNTIME_STATE, type RuntimeState } from "./cib-script.js";
+import { DISRUPTION_FLAGS, DISRUPTIONS, type Disruption } from "./disruptions.js";
 import { loadTemplates, renderCluster, type RenderedCluster } from "./render.js";
 import { maskSecrets, secretResolver } from "./secrets.js";
 import { loadSpec } from "./spec.js";
@@ -43,6 +44,9 @@ Options:
                          target-role, is-managed and maintenance, node standby and maintenance
       --rolling-restart  apply: restart PostgreSQL where parameters wait for a restart: the standbys one
                          by one, then a switchover and the old primary
+      --allow-primary-restart, --allow-failover, --allow-fencing
+                         apply: let a CIB change restart the primary's PostgreSQL, move the primary, or
+                         fence a node, when crm_simulate predicts it (without the flag: nothing changes)
       --limit NODES      apply: only these nodes (comma-separated) for per-node tasks
       --host-key POLICY  strict (default: known_hosts must hold the key) or accept-new
       --topology T       init: streaming-replication (default) or shared-disk
@@ -63,7 +67,11 @@ export const EXIT = { ok: 0, error: 1, changes: 2 } as const;
 type ClearFlags = Record<`clear-${RuntimeState}`, boolean>;
 const clearFlags = <T>(value: T) => Object.fromEntries(RUNTIME_STATE.map((s) => [`clear-${s}`, value])) as Record<`clear-${RuntimeState}`, T>;
 
-interface Options extends ClearFlags {
+/** --allow-primary-restart, --allow-failover, --allow-fencing: what a CIB change may make Pacemaker do. */
+type AllowFlag = (typeof DISRUPTION_FLAGS)[Disruption] extends `--${infer F}` ? F : never;
+const allowFlags = <T>(value: T) => Object.fromEntries(DISRUPTIONS.map((d) => [DISRUPTION_FLAGS[d].slice(2), value])) as Record<AllowFlag, T>;
+
+interface Options extends ClearFlags, Partial<Record<AllowFlag, boolean>> {
   inventory?: string;
   spec?: string;
   out?: string;
@@ -103,6 +111,7 @@ function parse(argv: string[]): { command: string; opts: Options } {
         diff: { type: "boolean", default: false },
         ...clearFlags({ type: "boolean", default: false } as const),
         "rolling-restart": { type: "boolean", default: false },
+        ...allowFlags({ type: "boolean", default: false } as const),
         "rebuild-cib": { type: "boolean", default: false },
         limit: { type: "string" },
         "host-key": { type: "string" },
@@ -278,6 +287,7 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
             ...connection,
             clear: RUNTIME_STATE.filter((s) => opts[`clear-${s}`]),
             rollingRestart: opts["rolling-restart"],
+            allow: DISRUPTIONS.filter((d) => opts[DISRUPTION_FLAGS[d].slice(2) as AllowFlag]),
             renderer: json ? "silent" : process.stdout.isTTY && !process.env.CI ? "default" : "simple",
             log: (l) => io.err(maskSecrets(l, model.secrets)),
           });

@@ -3,7 +3,9 @@
 // Reads only: the desired CIB is built in a scratch file on one node, never in the cluster.
 import { createTwoFilesPatch } from "diff";
 import { flattenCib, isMoveConstraint, summarize } from "./cib-diff.js";
+import { predictionOf, simulateScript } from "./cib-predict.js";
 import { desiredCibScript, PGHA_DIR } from "./cib-script.js";
+import { missingFlags, type Prediction } from "./transition.js";
 import type { HostFacts } from "./facts.js";
 import { gatherFacts, withConnections, type Connections } from "./gather.js";
 import type { ClusterModel } from "./model/types.js";
@@ -30,6 +32,8 @@ export interface CibDrift {
   summary: string[];
   /** Pacemaker's own patch (crm_diff --no-version). */
   patch: string;
+  /** What Pacemaker would do if the patch were applied (crm_simulate), when the CIB differs. */
+  prediction?: Prediction;
 }
 
 export interface DiffResult {
@@ -66,15 +70,18 @@ async function fileDrifts(model: ClusterModel, rendered: RenderedCluster, node: 
 
 async function cibDrift(model: ClusterModel, rendered: RenderedCluster, node: string, conn: Connection): Promise<{ drift: CibDrift; moves: string[]; switches: RuntimeSwitch[] }> {
   const d = PGHA_DIR;
-  const r = await conn.exec(`${desiredCibScript()}\nrm -f ${d}/cluster.crm.new\ncat ${d}/cib-live.xml; echo ${MARK}; cat ${d}/cib-desired.xml; echo ${MARK}; cat ${d}/cib.patch`, { stdin: rendered.crm });
+  // One round trip: both CIBs, the patch and, when there is one, both transitions.
+  const simulate = `if [ -s ${d}/cib.patch ]; then echo ${MARK}; ${simulateScript().replace(/\n/g, "; ")}; fi`;
+  const r = await conn.exec(`${desiredCibScript()}\nrm -f ${d}/cluster.crm.new\ncat ${d}/cib-live.xml; echo ${MARK}; cat ${d}/cib-desired.xml; echo ${MARK}; cat ${d}/cib.patch; ${simulate}`, { stdin: rendered.crm });
   if (r.code !== 0) throw new Error(`${node}: building the desired CIB failed: ${maskSecrets(r.stderr.trim().split("\n").slice(-3).join(" "), model.secrets)}`);
-  const [head = "", desired = "", patch = ""] = r.stdout.split(`${MARK}\n`);
+  const [head = "", desired = "", patch = "", simulation] = r.stdout.split(`${MARK}\n`);
   const changed = /^CHANGED$/m.test(head.split("\n")[0] ?? "");
   const live = head.slice(head.indexOf("\n") + 1);
   const flatLive = flattenCib(live);
   const moves = [...flatLive.keys()].filter(isMoveConstraint).map((l) => l.replace(/^location /, ""));
   const summary = summarize(flattenCib(live, { skip: isMoveConstraint }), flattenCib(desired, { skip: isMoveConstraint }));
-  return { drift: { node, summary, patch: changed ? maskSecrets(patch, model.secrets) : "" }, moves, switches: runtimeSwitches(live) };
+  const prediction = changed && simulation !== undefined ? predictionOf(simulation, model.resourceIds.postgresql) : undefined;
+  return { drift: { node, summary, patch: changed ? maskSecrets(patch, model.secrets) : "", prediction }, moves, switches: runtimeSwitches(live) };
 }
 
 async function runtimeWarnings(model: ClusterModel, conn: Connection, facts: Record<string, HostFacts>, moves: string[], switches: RuntimeSwitch[]): Promise<string[]> {
@@ -129,6 +136,13 @@ export function formatDiff(r: DiffResult, verbose: boolean): string[] {
     out.push(`--- CIB (compared on ${r.cib.node}):`);
     out.push(...r.cib.summary.map((s) => `    ${s}`));
     if (verbose && r.cib.patch) out.push(r.cib.patch.trimEnd());
+  }
+  const p = r.cib?.prediction;
+  if (p) {
+    out.push(p.lines.length ? `--- Pacemaker would (crm_simulate on ${r.cib!.node}):` : `--- Pacemaker would change nothing that runs (crm_simulate on ${r.cib!.node})`);
+    out.push(...p.lines.map((l) => `    ${l}`));
+    const flags = missingFlags(p, []);
+    if (flags.length) out.push(`    apply needs ${flags.join(" and ")}`);
   }
   out.push(...r.warnings.map((w) => `warning: ${w}`));
   out.push(r.differences === 0 ? "no differences" : `${r.differences} difference(s)`);

@@ -15,6 +15,8 @@ import type { ModuleName } from "./playbook.js";
 import { applyCibPatchScript, desiredCibScript, PGHA_DIR, type RuntimeState } from "./cib-script.js";
 import { holdingPostgres, runtimeSwitches, switchWarning, truthy } from "./runtime-switches.js";
 import { classifyCorosyncChange } from "./corosync-change.js";
+import { crmPredict, settleAndVerify, type CibPlan } from "./cib-predict.js";
+import type { Disruption } from "./disruptions.js";
 
 export interface HostCtx {
   node: ClusterNode;
@@ -33,11 +35,17 @@ export interface RunCtx {
   pollSeconds: number;
   /** Runtime state to remove (--clear-move-constraints, --clear-runtime-switches); by default it is kept. */
   clear?: readonly RuntimeState[];
+  /** What the operator allows a CIB change to do (--allow-primary-restart, --allow-failover, --allow-fencing). */
+  allow?: readonly Disruption[];
+  /** crm_predict's finding, for crm_load. */
+  cibPlan?: CibPlan;
 }
 
 export interface TaskResult {
   changed: boolean;
   msg?: string;
+  /** Structured findings for --json (crm_predict's plan). */
+  detail?: Record<string, unknown>;
 }
 
 export class TaskError extends Error {
@@ -47,7 +55,7 @@ export class TaskError extends Error {
   }
 }
 
-async function exec(ctx: RunCtx, h: HostCtx, cmd: string, stdin?: string): Promise<ExecResult> {
+export async function exec(ctx: RunCtx, h: HostCtx, cmd: string, stdin?: string): Promise<ExecResult> {
   ctx.trace(h.node.name, `$ ${cmd.split("\n")[0]}${cmd.includes("\n") ? " ..." : ""}`);
   const r = await h.conn.exec(cmd, { stdin });
   for (const line of (r.stdout + r.stderr).split("\n").filter(Boolean)) ctx.trace(h.node.name, maskSecrets(`  ${line}`, ctx.model.secrets));
@@ -55,7 +63,7 @@ async function exec(ctx: RunCtx, h: HostCtx, cmd: string, stdin?: string): Promi
 }
 
 /** Runs a command that must succeed; the error names the host and carries the remote stderr, masked. */
-async function must(ctx: RunCtx, h: HostCtx, cmd: string, stdin?: string): Promise<string> {
+export async function must(ctx: RunCtx, h: HostCtx, cmd: string, stdin?: string): Promise<string> {
   const r = await exec(ctx, h, cmd, stdin);
   if (r.code !== 0) {
     const detail = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-5).join("\n");
@@ -292,14 +300,20 @@ async function pendingRestart(ctx: RunCtx, h: HostCtx, reload: boolean): Promise
  * the CIB changes all the same (that is what maintenance windows are for); Pacemaker acts later.
  */
 async function crmLoad(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
+  // crm_predict compared already: nothing to load, or (check mode) nothing more to say.
+  if (ctx.cibPlan && (!ctx.cibPlan.changed || ctx.check)) return { changed: ctx.cibPlan.changed };
   const out = await must(ctx, h, desiredCibScript({ clear: ctx.clear, commit: !ctx.check }), ctx.rendered.crm);
   const changed = /^CHANGED$/m.test(out);
-  if (changed && !ctx.check) await must(ctx, h, applyCibPatchScript());
+  if (changed && !ctx.check) {
+    const before = await clusterStatus(ctx, h);
+    await must(ctx, h, applyCibPatchScript());
+    if (ctx.cibPlan) await settleAndVerify(ctx, h, before);
+  }
   const maintenance = changed && truthy(/^maintenance-mode=(.*)$/m.exec(out)?.[1] ?? "");
   return { changed, msg: maintenance ? "maintenance-mode is on: Pacemaker acts on this change only when maintenance mode ends" : undefined };
 }
 
-async function clusterStatus(ctx: RunCtx, h: HostCtx): Promise<ClusterStatus | undefined> {
+export async function clusterStatus(ctx: RunCtx, h: HostCtx): Promise<ClusterStatus | undefined> {
   const r = await exec(ctx, h, "crm_mon -1 --output-as=xml");
   if (r.code !== 0) return undefined;
   try {
@@ -384,12 +398,13 @@ async function waitFor(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): 
   return { changed: false, msg: away.length ? `not waited for ${away.join(", ")}: in standby or maintenance` : undefined };
 }
 
-const runningPrimary = (ctx: RunCtx, s: ClusterStatus | undefined): string | undefined =>
-  s?.resources.find((r) => r.id === ctx.model.resourceIds.postgresql && /^(Promoted|Master|Started)$/.test(r.role))?.nodes[0];
+/** The node that runs PostgreSQL as primary (promoted, or started for the shared disk). */
+export const runningPrimary = (s: ClusterStatus | undefined, postgresql: string): string | undefined =>
+  s?.resources.find((r) => r.id === postgresql && /^(Promoted|Master|Started)$/.test(r.role))?.nodes[0];
 
 /** Stops Pacemaker everywhere, standbys first and the primary last, then corosync; returns the primary. */
 async function stopCluster(ctx: RunCtx, h: HostCtx): Promise<string | undefined> {
-  const primary = runningPrimary(ctx, await clusterStatus(ctx, h));
+  const primary = runningPrimary(await clusterStatus(ctx, h), ctx.model.resourceIds.postgresql);
   const order = [...ctx.hosts.filter((x) => x.node.name !== primary), ...ctx.hosts.filter((x) => x.node.name === primary)];
   for (const x of order) await service(ctx, x, { name: "pacemaker", state: "stopped" });
   // corosync too, once Pacemaker is down everywhere: the start then runs the corosync.conf on disk.
@@ -405,7 +420,7 @@ async function startCluster(ctx: RunCtx, h: HostCtx, timeout: unknown): Promise<
 /** After a whole-cluster restart: the same primary is promoted again, with its standbys streaming. */
 async function expectPrimary(ctx: RunCtx, h: HostCtx, primary: string | undefined, timeout: unknown, what: string): Promise<string | undefined> {
   await waitFor(ctx, h, { condition: "replication", timeout: timeout ?? 300 });
-  const after = runningPrimary(ctx, await clusterStatus(ctx, h));
+  const after = runningPrimary(await clusterStatus(ctx, h), ctx.model.resourceIds.postgresql);
   if (primary && after !== primary) throw new TaskError(h.node.name, `${what}, but the primary moved from ${primary} to ${after ?? "nowhere"}`);
   return after;
 }
@@ -418,7 +433,7 @@ async function expectPrimary(ctx: RunCtx, h: HostCtx, primary: string | undefine
  * CIB too: they are saved first and written back before the configuration is loaded.
  */
 async function cibRebuild(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
-  if (ctx.check) return { changed: true, msg: `would stop Pacemaker on every node (${runningPrimary(ctx, await clusterStatus(ctx, h)) ?? "no primary"} last), clear the CIB, start it and load cluster.crm` };
+  if (ctx.check) return { changed: true, msg: `would stop Pacemaker on every node (${runningPrimary(await clusterStatus(ctx, h), ctx.model.resourceIds.postgresql) ?? "no primary"} last), clear the CIB, start it and load cluster.crm` };
   const attributes = permanentNodeAttributes(await must(ctx, h, "cibadmin -Q -o nodes"));
   const primary = await stopCluster(ctx, h);
   for (const x of ctx.hosts) await cibClear(ctx, x);
@@ -599,6 +614,7 @@ export const MODULE_IMPLS: Record<ModuleName, Module> = {
   cib_rebuild: cibRebuild,
   corosync_apply: corosyncApply,
   pg_bootstrap: pgBootstrap,
+  crm_predict: (ctx, h) => crmPredict(ctx, h),
   crm_load: crmLoad,
   wait_for: waitFor,
   pg_reload: pgReload,

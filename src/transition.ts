@@ -2,6 +2,7 @@
 // what they mean for the database, and which of them an operator must agree to first. Pure: the node
 // runs crm_simulate on copies of the live and the desired CIB, and this module compares the two.
 import { XMLParser } from "fast-xml-parser";
+import { DISRUPTION_FLAGS, type Disruption } from "./disruptions.js";
 
 export interface PlannedAction {
   /** Pacemaker's word: start, stop, restart, recover, reload, move, migrate, promote, demote, fence. */
@@ -18,14 +19,6 @@ export interface PlannedAction {
   reason?: string;
 }
 
-/** What an operator must allow explicitly: each has its own apply flag. */
-export type Disruption = "restart-primary" | "move-primary" | "fence";
-
-export const DISRUPTION_FLAGS: Record<Disruption, string> = {
-  "restart-primary": "--allow-primary-restart",
-  "move-primary": "--allow-failover",
-  fence: "--allow-fencing",
-};
 
 export interface Prediction {
   /** The actions the change causes: the desired CIB's transition less what the live CIB would do anyway. */
@@ -62,6 +55,25 @@ export function parseSimulation(xml: string): PlannedAction[] {
 }
 
 const PROMOTED = new Set(["Promoted", "Master"]);
+
+const statusParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", isArray: (name) => ["resource", "clone", "group", "node"].includes(name) });
+
+/** The node that runs the primary in a crm_simulate (or crm_mon) XML status: the promoted instance, or the started one. */
+export function primaryOf(xml: string, postgresql: string): string | undefined {
+  const found: { role: string; node: string }[] = [];
+  const walk = (o: unknown): void => {
+    if (Array.isArray(o)) return o.forEach(walk);
+    if (!o || typeof o !== "object") return;
+    const r = o as Record<string, unknown>;
+    for (const res of (r.resource as X[] | undefined) ?? []) {
+      const nodes = (res as unknown as { node?: X[] }).node ?? [];
+      if (res.id === postgresql && nodes[0]?.name) found.push({ role: res.role ?? "", node: nodes[0].name });
+    }
+    Object.entries(r).filter(([k]) => k !== "resource").forEach(([, v]) => walk(v));
+  };
+  walk((statusParser.parse(xml) as { "pacemaker-result"?: { cluster_status?: unknown } })["pacemaker-result"]?.cluster_status);
+  return (found.find((f) => PROMOTED.has(f.role)) ?? found.find((f) => f.role === "Started"))?.node;
+}
 const key = (a: PlannedAction) => JSON.stringify([a.action, a.resource, a.node, a.to, a.role, a.nextRole]);
 
 /**

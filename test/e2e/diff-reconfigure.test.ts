@@ -39,7 +39,17 @@ describe("diff and reconfigure on sr-pgsql-2node", () => {
     const d = await pgha(["diff", ...INV, "-s", changed()]);
     expect(d.code, d.output).toBe(2);
     const lines = d.stdout.trim().split("\n");
-    expect(lines).toEqual(["--- CIB (compared on pg1):", "    primitive vip-master: ip 10.117.1.100 -> 10.117.1.110", "    rsc_defaults migration-threshold: 1 -> 3", "2 difference(s)"]);
+    expect(lines).toEqual([
+      "--- CIB (compared on pg1):",
+      "    primitive vip-master: ip 10.117.1.100 -> 10.117.1.110",
+      "    rsc_defaults migration-threshold: 1 -> 3",
+      "--- Pacemaker would (crm_simulate on pg1):",
+      "    pg1: restart vip-master, due to resource definition change",
+      "    pg1: restart vip-rep, due to required vip-master start",
+      "2 difference(s)",
+    ]);
+    const threshold = await pgha(["diff", ...INV, "-s", specWith(["migration-threshold: 1", "migration-threshold: 3"])]);
+    expect(threshold.stdout).toContain("--- Pacemaker would change nothing that runs (crm_simulate on pg1)");
   });
 
   it("apply --check --diff shows the changes and touches nothing: same file hashes, same CIB epoch", async () => {
@@ -48,6 +58,9 @@ describe("diff and reconfigure on sr-pgsql-2node", () => {
     expect(c.code, c.output).toBe(2);
     expect(c.stdout).toContain("primitive vip-master: ip 10.117.1.100 -> 10.117.1.110");
     expect(c.stdout).toMatch(/check: \d+ task\(s\) would change/);
+    // crm_simulate's prediction: the VIPs restart on the primary's node, PostgreSQL does not.
+    expect(c.stdout).toMatch(/Pacemaker would: pg1: restart vip-master, due to resource definition change; pg1: restart vip-rep/);
+    expect(c.stdout).not.toMatch(/restart pgsql/);
     expect({ pg1: fileHashes("pg1"), pg2: fileHashes("pg2"), epoch: epoch() }).toEqual(before);
   });
 
@@ -196,5 +209,38 @@ describe("diff and reconfigure on sr-pgsql-2node", () => {
     expect(where(clusterOn("pg1"), "pgsql", "Promoted")).toEqual([primary]);
     const d = await pgha(["diff", ...INV, "-s", spec]);
     expect(d.code, d.output).toBe(0);
+  }, 600_000);
+
+  // Issue 18: rep_mode is a pgsql parameter whose change Pacemaker applies by restarting every instance.
+  const repAsync = () => specWith(["name: pgcluster", "name: pgcluster-b"], ["mode: sync", "mode: async"]);
+
+  it("a change that would restart the primary is refused without --allow-primary-restart, touching nothing", async () => {
+    const primary = where(clusterOn("pg1"), "pgsql", "Promoted")[0]!;
+    const before = { pg1: fileHashes("pg1"), pg2: fileHashes("pg2"), epoch: epoch() };
+    const d = await pgha(["diff", ...INV, "-s", repAsync()]);
+    expect(d.stdout).toMatch(new RegExp(`    ${primary}: restart pgsql \\(Promoted\\), due to resource definition change: the primary's PostgreSQL restarts`));
+    expect(d.stdout).toMatch(/restart pgsql \(Unpromoted\).*a standby restarts/);
+    expect(d.stdout).toContain("    apply needs --allow-primary-restart");
+    const check = await pgha(["apply", "--check", "--json", ...INV, "-s", repAsync()]);
+    expect(check.code, check.output).toBe(2);
+    const predicted = JSON.parse(check.stdout).tasks.find((t: { detail?: unknown }) => t.detail).detail.prediction;
+    expect(predicted.disruptions).toEqual(["restart-primary"]);
+    expect(predicted.missingFlags).toEqual(["--allow-primary-restart"]);
+    const a = await pgha(["apply", ...INV, "-s", repAsync()]);
+    expect(a.code, a.output).toBe(1);
+    expect(a.output).toContain(`${primary}: restart pgsql (Promoted), due to resource definition change: the primary's PostgreSQL restarts`);
+    expect(a.output).toContain("Not applied: this needs --allow-primary-restart");
+    expect({ pg1: fileHashes("pg1"), pg2: fileHashes("pg2"), epoch: epoch() }).toEqual(before);
+  });
+
+  it("with the flag it is applied, and apply succeeds only if the cluster settled as planned", async () => {
+    const primary = where(clusterOn("pg1"), "pgsql", "Promoted")[0]!;
+    const a = await pgha(["apply", "--allow-primary-restart", ...INV, "-s", repAsync()], { timeoutMs: 600_000 });
+    expect(onHost("pg1", "cibadmin -Q -o resources")).toMatch(/name="rep_mode" value="async"/);
+    const after = clusterOn("pg1");
+    const asPlanned = where(after, "pgsql", "Promoted").join() === primary && after.nodes.every((n) => !n.failcounts.length);
+    // Never a success that is not one: exit 0 exactly when the same primary runs and nothing failed.
+    expect(a.code === 0, a.output).toBe(asPlanned);
+    if (!asPlanned) expect(a.output).toMatch(/after the CIB change: (the primary moved from|new fail counts)/);
   }, 600_000);
 });

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { ApplyError, decideBootstrap } from "../../src/apply.js";
 import { formatDiff } from "../../src/diff.js";
+import { predict } from "../../src/transition.js";
 import { parseFacts } from "../../src/facts.js";
 import { renderExample } from "./helpers.js";
 
@@ -60,5 +61,17 @@ describe("formatDiff", () => {
       "3 difference(s)",
     ]);
     expect(formatDiff({ files: [], warnings: [], differences: 0 }, false)).toEqual(["no differences"]);
+  });
+
+  it("says what Pacemaker would do, and which apply flag that needs", () => {
+    const restart = predict([{ action: "restart", resource: "pgsql", node: "pg1", role: "Promoted", reason: "resource definition change" }], [], { postgresql: "pgsql", primary: "pg1" });
+    const cib = (prediction: typeof restart) => ({ files: [], cib: { node: "pg1", summary: ["primitive pgsql: rep_mode sync -> async"], patch: "", prediction }, warnings: [], differences: 1 });
+    expect(formatDiff(cib(restart), false).slice(2)).toEqual([
+      "--- Pacemaker would (crm_simulate on pg1):",
+      "    pg1: restart pgsql (Promoted), due to resource definition change: the primary's PostgreSQL restarts: writes fail meanwhile, and the pgsql agent may promote a standby instead",
+      "    apply needs --allow-primary-restart",
+      "1 difference(s)",
+    ]);
+    expect(formatDiff(cib(predict([], [], { postgresql: "pgsql" })), false).slice(2, 3)).toEqual(["--- Pacemaker would change nothing that runs (crm_simulate on pg1)"]);
   });
 });

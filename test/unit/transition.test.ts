@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { missingFlags, parseSimulation, predict } from "../../src/transition.js";
+import { missingFlags, parseSimulation, predict, primaryOf } from "../../src/transition.js";
 import { ROOT } from "./helpers.js";
 
 const recorded = (name: string) => parseSimulation(readFileSync(join(ROOT, "test", "fixtures", "simulate", `${name}.xml`), "utf8"));
@@ -30,6 +30,14 @@ describe("parseSimulation", () => {
   it("an empty transition is no action, and output without a transition is an error", () => {
     expect(recorded("migration-threshold")).toEqual([]);
     expect(() => parseSimulation("<pacemaker-result><status code='1'/></pacemaker-result>")).toThrow(/no <actions>/);
+  });
+});
+
+describe("primaryOf", () => {
+  const xml = (name: string) => readFileSync(join(ROOT, "test", "fixtures", "simulate", `${name}.xml`), "utf8");
+  it("finds the promoted instance's node in crm_simulate's status", () => {
+    expect(primaryOf(xml("rep-mode-async"), "pgsql")).toBe("pg1");
+    expect(primaryOf(xml("rep-mode-async"), "nosuch")).toBeUndefined();
   });
 });
 

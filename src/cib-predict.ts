@@ -1,0 +1,79 @@
+// crm_predict: before anything changes, the desired CIB is built (as crm_load builds it) and, when it
+// differs from the live one, Pacemaker's own scheduler says what it would do: crm_simulate on a copy of
+// the live CIB and on the desired one, both with the live status section. What the change adds is
+// compared with what the operator allowed; a surprise stops the run here, with nothing touched.
+import { desiredCibScript, PGHA_DIR } from "./cib-script.js";
+import { missingFlags, parseSimulation, predict, primaryOf, type Prediction } from "./transition.js";
+import { clusterStatus, exec, must, runningPrimary, TaskError, type HostCtx, type RunCtx, type TaskResult } from "./tasks.js";
+import type { ClusterStatus } from "./status.js";
+
+/** What crm_predict found, for crm_load and for the report. */
+export interface CibPlan {
+  changed: boolean;
+  prediction?: Prediction;
+}
+
+const MARK = "--- pgha: desired transition ---";
+
+/** After the desired-CIB script said CHANGED: the live CIB's transition, a mark, the desired CIB's. */
+export function simulateScript(dir = PGHA_DIR): string {
+  return [`crm_simulate -x ${dir}/cib-live.xml -S --output-as=xml`, `echo '${MARK}'`, `crm_simulate -x ${dir}/cib-desired.xml -S --output-as=xml`].join("\n");
+}
+
+/** Reads simulateScript's output into the change's consequences. Pure. */
+export function predictionOf(out: string, postgresql: string): Prediction {
+  const at = out.indexOf(MARK);
+  if (at < 0) throw new Error("crm_simulate's output is incomplete");
+  const live = out.slice(0, at);
+  const desired = out.slice(at + MARK.length);
+  return predict(parseSimulation(desired), parseSimulation(live), { postgresql, primary: primaryOf(live, postgresql) });
+}
+
+/** The flag hint and the plan, as one message. */
+export function describePlan(p: Prediction, missing: string[]): string {
+  const head = p.lines.length ? `Pacemaker would: ${p.lines.join("; ")}` : "Pacemaker would change nothing that runs";
+  return missing.length ? `${head}. Not applied: this needs ${missing.join(" and ")}` : head;
+}
+
+export async function crmPredict(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
+  // An unchanged cluster.crm is kept as the applied one right away, as crm_load would (no second command).
+  const out = await must(ctx, h, desiredCibScript({ clear: ctx.clear, commit: !ctx.check }), ctx.rendered.crm);
+  if (!/^CHANGED$/m.test(out)) {
+    ctx.cibPlan = { changed: false };
+    return { changed: false };
+  }
+  const prediction = predictionOf(await must(ctx, h, simulateScript()), ctx.model.resourceIds.postgresql);
+  ctx.cibPlan = { changed: true, prediction };
+  const missing = missingFlags(prediction, ctx.allow ?? []);
+  if (missing.length && !ctx.check) throw new TaskError(h.node.name, describePlan(prediction, missing));
+  return { changed: true, msg: describePlan(prediction, missing), detail: { prediction: { ...prediction, missingFlags: missing } } };
+}
+
+type Fails = Map<string, number>;
+const failsOf = (s: ClusterStatus | undefined): Fails => new Map((s?.nodes ?? []).flatMap((n) => n.failcounts.map((f) => [`${f.resource} on ${n.name}`, f.count] as const)));
+
+/** What differs between the cluster before a CIB change and after it settled, against the plan. Pure. */
+export function surprises(before: ClusterStatus | undefined, after: ClusterStatus | undefined, postgresql: string, plan: Prediction | undefined): string[] {
+  const out: string[] = [];
+  const was = runningPrimary(before, postgresql);
+  const now = runningPrimary(after, postgresql);
+  if (was && now !== was && !plan?.disruptions.includes("move-primary")) {
+    out.push(`the primary moved from ${was} to ${now ?? "nowhere"}, which the plan did not say; ${was} must be rebuilt as a standby of ${now ?? "a new primary"} before it rejoins`);
+  }
+  const old = failsOf(before);
+  const fresh = [...failsOf(after)].filter(([k, n]) => n > (old.get(k) ?? 0)).map(([k, n]) => `${k} (${n})`);
+  if (fresh.length) out.push(`new fail counts: ${fresh.join(", ")}`);
+  return out;
+}
+
+/**
+ * After the patch: waits until Pacemaker has run every transition it scheduled (crm_resource --wait),
+ * then checks that nothing happened that the plan did not say. A surprise is an error, never a success.
+ */
+export async function settleAndVerify(ctx: RunCtx, h: HostCtx, before: ClusterStatus | undefined, timeout = 300): Promise<void> {
+  const wait = await exec(ctx, h, `crm_resource --wait --timeout=${timeout}s`);
+  if (wait.code !== 0) throw new TaskError(h.node.name, `the cluster did not settle within ${timeout}s after the CIB change: ${(wait.stderr || wait.stdout).trim().split("\n")[0]}`);
+  const after = await clusterStatus(ctx, h);
+  const found = surprises(before, after, ctx.model.resourceIds.postgresql, ctx.cibPlan?.prediction);
+  if (found.length) throw new TaskError(h.node.name, `after the CIB change: ${found.join("; ")}`);
+}
