@@ -2,6 +2,7 @@
 // runtime state that bites later (move constraints, the operator's switches, fail counts, PGSQL.lock).
 // Reads only: the desired CIB is built in a scratch file on one node, never in the cluster.
 import { createTwoFilesPatch } from "diff";
+import { authkeyDrifts } from "./authkey.js";
 import { flattenCib, isMoveConstraint, summarize } from "./cib-diff.js";
 import { predictionOf, simulateScript } from "./cib-predict.js";
 import { desiredCibScript, PGHA_DIR } from "./cib-script.js";
@@ -110,7 +111,7 @@ async function runtimeWarnings(model: ClusterModel, conn: Connection, facts: Rec
 export async function diffCluster(model: ClusterModel, rendered: RenderedCluster, opts: { connectTimeoutMs: number; hostKeyPolicy?: HostKeyPolicy; connections?: Promise<Connections> }): Promise<DiffResult> {
   return withConnections(model, opts, async (conns) => {
     const facts = await gatherFacts(model, conns);
-    const files = (await Promise.all(model.nodes.map((n) => fileDrifts(model, rendered, n.name, facts[n.name]!, conns.get(n.name)!)))).flat();
+    const files = [...(await Promise.all(model.nodes.map((n) => fileDrifts(model, rendered, n.name, facts[n.name]!, conns.get(n.name)!)))).flat(), ...authkeyDrifts(model, facts)];
     const running = model.nodes.find((n) => facts[n.name]?.services.pacemaker === "active");
     let cib: CibDrift | undefined;
     const warnings: string[] = [];

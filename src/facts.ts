@@ -47,11 +47,14 @@ export interface HostFacts {
   corosyncRunsFile: boolean;
   /** corosync.conf is the copy pgha kept when it last applied one. */
   corosyncRecorded: boolean;
+  /** /etc/corosync/authkey: its sha256 only to compare between nodes (never printed), owner, mode, size. */
+  authkey?: { sha256?: string; owner: string; group: string; mode: string; size: number };
 }
 
 export const SERVICES = ["corosync", "pacemaker"] as const;
 export const COROSYNC_CONF = "/etc/corosync/corosync.conf";
 export const COROSYNC_APPLIED = `${PGHA_DIR}/corosync.conf.applied`;
+export const COROSYNC_AUTHKEY = "/etc/corosync/authkey";
 
 /** Binaries the build needs on every node, by purpose. */
 export function requiredBinaries(model: ClusterModel): string[] {
@@ -72,7 +75,7 @@ const USER_HZ = 100;
  * binaries' versions cached in PGHA_DIR under the binaries' size and mtime, so they are asked only after
  * an upgrade. A no-op on a PAF node runs seven programs.
  */
-export function factsScript(model: ClusterModel, files: ManagedFile[], directories: ManagedDirectory[] = [], stateDir = PGHA_DIR): string {
+export function factsScript(model: ClusterModel, files: ManagedFile[], directories: ManagedDirectory[] = [], stateDir = PGHA_DIR, authkey = COROSYNC_AUTHKEY): string {
   const pg = model.postgresql;
   const postgres = shq(`${pg.bindir}/postgres`);
   const shellfuncs = "/usr/lib/ocf/lib/heartbeat/ocf-shellfuncs";
@@ -80,8 +83,9 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
   const dirPaths = directories.map((d) => d.path);
   const filePaths = files.map((f) => f.path);
   // corosync.conf is always looked at: its mtime and hash say what corosync runs (see corosync_apply).
-  const statted = list([...dirPaths, ...filePaths, COROSYNC_CONF]);
-  const hashed = list([...files.filter((f) => !f.agentLines).map((f) => f.path), COROSYNC_CONF, COROSYNC_APPLIED]);
+  // The authkey too, in the same two programs: whether the nodes hold the same one.
+  const statted = list([...dirPaths, ...filePaths, COROSYNC_CONF, authkey]);
+  const hashed = list([...files.filter((f) => !f.agentLines).map((f) => f.path), COROSYNC_CONF, COROSYNC_APPLIED, authkey]);
   const lines = [
     "export LC_ALL=C",
     'IFS= read -r hn < /proc/sys/kernel/hostname && echo "HOSTNAME\t$hn"',
@@ -111,7 +115,7 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
     `if pid=$(pidof corosync) && IFS= read -r st < "/proc/\${pid%% *}/stat"; then set -- \${st##*) }; printf 'COROSYNC_START\\t%s\\n' "\${20}"; fi`,
     ...(directories.length ? [`for p in ${list(dirPaths)}; do [ -d "$p" ] || printf 'DIR\\t%s\\t-\\n' "$p"; done`] : []),
     ...(files.length ? [`for p in ${list(filePaths)}; do [ -f "$p" ] || printf 'FILE\\t%s\\t-\\n' "$p"; done`] : []),
-    `stat --printf 'STAT\\t%n\\t%F\\t%U\\t%G\\t%04a\\t%Y\\n' ${statted} 2>/dev/null`,
+    `stat --printf 'STAT\\t%n\\t%F\\t%U\\t%G\\t%04a\\t%Y\\t%s\\n' ${statted} 2>/dev/null`,
     `sha256sum ${hashed} 2>/dev/null | while read -r h p; do printf 'HASH\\t%s\\t%s\\n' "$p" "$h"; done`,
   ];
   for (const f of files.filter((x) => x.agentLines)) {
@@ -125,7 +129,7 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
   return lines.join("\n") + "\n";
 }
 
-export function parseFacts(output: string): HostFacts {
+export function parseFacts(output: string, authkey = COROSYNC_AUTHKEY): HostFacts {
   const facts: HostFacts = { hostname: "", files: {}, services: {}, binaries: {}, interfaces: [], addresses: [], dataDirectory: "missing", directories: {}, postgresRunning: false, pgsqlLock: false, versions: { pacemaker: "", corosync: "", postgres: "" }, promotionScoreUnpatched: false, corosyncRunsFile: false, corosyncRecorded: false };
   const hashes: Record<string, string> = {};
   let boot = 0;
@@ -158,12 +162,15 @@ export function parseFacts(output: string): HostFacts {
         break;
       case "HASH":
         hashes[f[0]!] = f[1]!;
-        if (f[0] !== COROSYNC_APPLIED) (facts.files[f[0]!] ??= { exists: true, agentLines: [] }).sha256 = f[1];
+        if (f[0] === authkey) {
+          if (facts.authkey) facts.authkey.sha256 = f[1];
+        } else if (f[0] !== COROSYNC_APPLIED) (facts.files[f[0]!] ??= { exists: true, agentLines: [] }).sha256 = f[1];
         break;
       case "STAT": {
-        const [path, type, owner, group, mode, mtime] = f as [string, string, string, string, string, string];
+        const [path, type, owner, group, mode, mtime, size] = f as [string, string, string, string, string, string, string];
         if (path === COROSYNC_CONF) corosyncMtime = Number(mtime);
-        if (type === "directory") facts.directories[path] = { owner, group, mode };
+        if (path === authkey) facts.authkey = { owner, group, mode, size: Number(size) };
+        else if (type === "directory") facts.directories[path] = { owner, group, mode };
         else Object.assign((facts.files[path] ??= { exists: true, agentLines: [] }), { owner, group, mode });
         break;
       }

@@ -2,6 +2,7 @@
 // quick live check where an earlier step changed the state), then acts unless in check mode, and says
 // whether it changed anything.
 import { posix } from "node:path";
+import { corosyncAuthkey } from "./authkey.js";
 import type { HostFacts } from "./facts.js";
 import { COROSYNC_APPLIED, COROSYNC_CONF, requiredBinaries } from "./facts.js";
 import type { ClusterModel, ClusterNode } from "./model/types.js";
@@ -31,6 +32,8 @@ export interface RunCtx {
   check: boolean;
   /** Verbose sink: each remote command and its output. */
   trace: (node: string, line: string) => void;
+  /** Nodes whose authkey corosync_authkey replaced under a running corosync: corosync_apply restarts for them. */
+  authkeyReplaced?: string[];
   /** Seconds between polls in wait_for (tests shorten it). */
   pollSeconds: number;
   /** Runtime state to remove (--clear-move-constraints, --clear-runtime-switches); by default it is kept. */
@@ -494,8 +497,10 @@ async function corosyncApply(ctx: RunCtx, h: HostCtx, args: Record<string, unkno
   const running = await Promise.all(ctx.hosts.map((x) => corosyncRunning(ctx, x)));
   const desired = ctx.hosts.map((x) => ctx.rendered.files.find((r) => r.node === x.node.name && r.path === COROSYNC_CONF)?.content ?? "");
   const changes = ctx.hosts.flatMap((x, i) => (running[i]!.content === undefined ? [] : [{ node: x.node.name, ...classifyCorosyncChange(running[i]!.content!, desired[i]!) }]));
-  const needRestart = [...new Set(changes.flatMap((c) => c.needRestart))];
-  const changed = [...new Set(changes.flatMap((c) => c.changed))];
+  // corosync reads its authkey only at start.
+  const rekeyed = ctx.authkeyReplaced?.length ? [`authkey (${ctx.authkeyReplaced.join(", ")})`] : [];
+  const needRestart = [...new Set(changes.flatMap((c) => c.needRestart)), ...rekeyed];
+  const changed = [...new Set(changes.flatMap((c) => c.changed)), ...rekeyed];
   // The copy is taken once the file on disk is what corosync runs (or will run when it starts).
   const record = () => Promise.all(ctx.hosts.map((x, i) => (running[i]!.recorded ? undefined : must(ctx, x, `install -d -m 0700 ${PGHA_DIR} && install -m 0600 ${COROSYNC_CONF} ${COROSYNC_APPLIED}`))));
   if (!changed.length) {
@@ -613,6 +618,8 @@ export const MODULE_IMPLS: Record<ModuleName, Module> = {
   cib_clear: cibClear,
   cib_rebuild: cibRebuild,
   corosync_apply: corosyncApply,
+  // Called late: authkey.ts imports this module, and this one imports it back.
+  corosync_authkey: (ctx, h, args) => corosyncAuthkey(ctx, h, args),
   pg_bootstrap: pgBootstrap,
   crm_predict: (ctx, h) => crmPredict(ctx, h),
   crm_load: crmLoad,

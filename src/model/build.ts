@@ -6,7 +6,7 @@ import { cidrContains, isNetworkOrBroadcast, parseCidr, type Cidr } from "../net
 import type { LoadedSpec } from "../spec.js";
 import type { SecretSource, Spec } from "../spec-types.js";
 import { diagAt, type PathSegments } from "../yaml-source.js";
-import { corosyncView, twoNode } from "./corosync.js";
+import { corosyncCrypto, corosyncView, needsAuthkey, twoNode } from "./corosync.js";
 import { crmModel, fenceRace, resourceIds, sharedMountpoint } from "./crm.js";
 import { hbaLines, pgBoolIsOn, pgpassField, postgresFacts, RESERVED_PARAMETERS, serverParameters, recoverySettings, pgValue } from "./postgresql.js";
 import type { ClusterModel, ClusterNode, KeyValue, ManagedDirectory, ManagedFile } from "./types.js";
@@ -88,6 +88,7 @@ export function buildModel({ spec: loaded, inventory, resolveSecret, secretsOpti
     primary: spec.postgresql.primary,
     postgresql: pg,
     linkInterfaces: spec.corosync.links.map((l) => l.interface),
+    corosyncAuthkey: needsAuthkey(corosyncCrypto(spec)),
     sharedDisk: spec.shared_disk ? { device: spec.shared_disk.device, mountpoint: sharedMountpoint(spec, pg) } : undefined,
     resourceIds: resourceIds(spec),
     crm,
@@ -214,10 +215,11 @@ function checkVips(spec: Spec, nodes: ClusterNode[], cidrs: (Cidr | undefined)[]
   const nodeAddrs = new Map(nodes.flatMap((n) => n.links.map((a) => [a, n.name] as const)));
   const seen = new Map<string, string>();
   const vips = spec.pacemaker?.vips ?? {};
+  const linkOf = (ip: string, nic?: string) => links.findIndex((l, i) => (nic === undefined || l.interface === nic) && cidrs[i] && cidrContains(cidrs[i]!, ip));
   for (const [role, v] of Object.entries(vips)) {
     if (!v) continue;
     const path: PathSegments = ["pacemaker", "vips", role, "ip"];
-    const linkIdx = links.findIndex((l, i) => (v.nic === undefined || l.interface === v.nic) && cidrs[i] && cidrContains(cidrs[i]!, v.ip));
+    const linkIdx = linkOf(v.ip, v.nic);
     if (linkIdx < 0) {
       c.error(path, "model-vip-subnet", `VIP ${v.ip} is not inside the subnet of any corosync link${v.nic ? ` on ${v.nic}` : ""}`, `an address in ${links.filter((l) => v.nic === undefined || l.interface === v.nic).map((l) => l.subnet).join(" or ") || "a link's subnet"}`);
     } else if (isNetworkOrBroadcast(cidrs[linkIdx]!, v.ip)) {
@@ -229,8 +231,17 @@ function checkVips(spec: Spec, nodes: ClusterNode[], cidrs: (Cidr | undefined)[]
     if (other) c.error(path, "model-vip-duplicate", `VIP ${v.ip} is also the ${other} VIP`);
     seen.set(v.ip, role);
   }
+  // knet's passive mode (corosync.conf(5) link_mode) sends over the up link with the highest
+  // knet_link_priority, and on a tie over the lowest link number: link 0.
+  if ((spec.corosync.transport ?? "knet") === "knet" && links.length > 1 && links.every((l) => l.priority === undefined) && vips.master && linkOf(vips.master.ip, vips.master.nic) === 0) {
+    c.warn(
+      ["corosync", "links"],
+      "model-link-priority",
+      `no link sets a priority, so knet sends all totem traffic over link 0 (${links[0]!.interface}), the service LAN that carries the master VIP; give the interconnect the highest corosync.links[].priority (knet_link_priority: the highest number wins)`,
+    );
+  }
   return (ip: string, nic?: string) => {
-    const i = links.findIndex((l, k) => (nic === undefined || l.interface === nic) && cidrs[k] && cidrContains(cidrs[k]!, ip));
+    const i = linkOf(ip, nic);
     return { nic: nic ?? links[i]!.interface, cidr: cidrs[i]!.prefix };
   };
 }
@@ -263,9 +274,16 @@ function checkTopology(spec: Spec, nodes: ClusterNode[], c: Checker): void {
   if (t.consensus !== undefined && t.consensus < token * 1.2) {
     c.error(["corosync", "totem", "consensus"], "model-totem-consensus", `consensus ${t.consensus} is below 1.2 x token (${token * 1.2})`, `at least ${Math.ceil(token * 1.2)}`);
   }
-  const cr = spec.corosync.crypto;
-  if (cr && (cr.cipher ?? "none") !== "none" && (cr.hash ?? "none") === "none") {
+  const cr = corosyncCrypto(spec);
+  const transport = spec.corosync.transport ?? "knet";
+  if (transport !== "knet" && needsAuthkey({ cipher: spec.corosync.crypto?.cipher ?? "none", hash: spec.corosync.crypto?.hash ?? "none" })) {
+    c.error(["corosync", "crypto"], "model-crypto-transport", `corosync 3 has crypto only with knet, not ${transport}`, "transport: knet, or no crypto section");
+  } else if (cr.cipher !== "none" && cr.hash === "none") {
     c.error(["corosync", "crypto", "hash"], "model-crypto-hash", "crypto_cipher needs a crypto_hash", "sha256 or stronger");
+  } else if (cr.cipher === "none") {
+    // Pacemaker's CIB, fence-device passwords included, travels over corosync.
+    const what = transport !== "knet" ? `transport ${transport} has no crypto in corosync 3, so totem traffic is` : cr.hash === "none" ? "corosync crypto is off: totem traffic is" : "crypto_cipher is none: totem traffic is authenticated but";
+    c.warn(transport !== "knet" ? ["corosync", "transport"] : ["corosync", "crypto"], "model-crypto-off", `${what}${cr.hash === "none" ? " neither encrypted nor authenticated" : " not encrypted"}, and it carries the CIB with its fence-device passwords; use knet with crypto (the default: aes256, sha256)`);
   }
 }
 

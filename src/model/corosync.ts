@@ -20,12 +20,25 @@ export function twoNode(spec: Spec, nodeCount: number): boolean {
   return q === "auto" ? nodeCount === 2 : q;
 }
 
+/**
+ * Totem crypto as corosync.conf gets it: aes256 + sha256 unless the spec says otherwise (pcs's default
+ * too). corosync 3 has crypto only on knet, so udp/udpu run without.
+ */
+export function corosyncCrypto(spec: Spec): { cipher: string; hash: string } {
+  if ((spec.corosync.transport ?? "knet") !== "knet") return { cipher: "none", hash: "none" };
+  return { cipher: spec.corosync.crypto?.cipher ?? "aes256", hash: spec.corosync.crypto?.hash ?? "sha256" };
+}
+
+/** Whether corosync reads /etc/corosync/authkey: any cipher or hash (corosync.conf(5)). */
+export const needsAuthkey = (crypto: { cipher: string; hash: string }): boolean => crypto.cipher !== "none" || crypto.hash !== "none";
+
 export function corosyncView(spec: Spec, nodes: ClusterNode[]): CorosyncView {
   const c = spec.corosync;
   const transport = c.transport ?? "knet";
   const totem: KeyValue[] = [kv("version", 2), kv("cluster_name", spec.cluster.name), kv("transport", transport)];
   if (transport === "knet") {
-    totem.push(kv("crypto_cipher", c.crypto?.cipher ?? "none"), kv("crypto_hash", c.crypto?.hash ?? "none"));
+    const crypto = corosyncCrypto(spec);
+    totem.push(kv("crypto_cipher", crypto.cipher), kv("crypto_hash", crypto.hash));
   }
   for (const [k, v] of Object.entries(c.totem ?? {}).sort(([a], [b]) => a.localeCompare(b))) totem.push(kv(k, v));
 

@@ -121,6 +121,8 @@ export interface ClusterModel {
   postgresql: PostgresFacts;
   /** The NIC of each corosync link, in link order. */
   linkInterfaces: string[];
+  /** corosync.conf turns crypto on, so every node needs the same /etc/corosync/authkey. */
+  corosyncAuthkey: boolean;
   sharedDisk?: { device: string; mountpoint: string };
   resourceIds: ResourceIds;
   crm: CrmModel;

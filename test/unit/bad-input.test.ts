@@ -223,7 +223,7 @@ const cases: Case[] = [
   {
     name: "subnet without a prefix length",
     spec: edits(["subnet: 10.117.2.0/24", "subnet: 10.117.2.0"]),
-    expect: { code: "spec-pattern", file: "spec", at: "10.117.2.0 }", column: true, path: "/corosync/links/1/subnet", message: /form/, expected: /IPv4 CIDR such as/ },
+    expect: { code: "spec-pattern", file: "spec", at: "10.117.2.0,", column: true, path: "/corosync/links/1/subnet", message: /form/, expected: /IPv4 CIDR such as/ },
   },
   {
     name: "subnet with an impossible prefix length",
@@ -312,7 +312,7 @@ const cases: Case[] = [
   {
     name: "two_node: true with three nodes",
     base: "paf-3node",
-    spec: edits(["    - { interface: eth2, subnet: 10.117.2.0/24 }\n", "    - { interface: eth2, subnet: 10.117.2.0/24 }\n  quorum: { two_node: true }\n"]),
+    spec: edits(["\npacemaker:\n", "  quorum: { two_node: true }\n\npacemaker:\n"]),
     expect: { code: "model-two-node", file: "spec", at: "true }", column: true, path: "/corosync/quorum/two_node", message: /exactly 2 nodes, the cluster has 3/, expected: /2 nodes/ },
   },
   // --- PostgreSQL ------------------------------------------------------------------------------------------------

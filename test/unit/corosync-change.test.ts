@@ -38,7 +38,7 @@ describe("classifyCorosyncChange", () => {
 
   it("restarts for the cluster name, the transport and crypto", () => {
     expect(classifyCorosyncChange(conf, conf.replace("cluster_name: pgcluster", "cluster_name: other")).needRestart).toEqual(["totem.cluster_name"]);
-    expect(classifyCorosyncChange(conf, conf.replace("crypto_cipher: none", "crypto_cipher: aes256")).apply).toBe("restart");
+    expect(classifyCorosyncChange(conf, conf.replace("crypto_cipher: aes256", "crypto_cipher: aes128")).apply).toBe("restart");
     expect(classifyCorosyncChange(conf, conf.replace("transport: knet", "transport: udpu")).apply).toBe("restart");
   });
 

@@ -3,6 +3,7 @@
 // postgresql.conf/pg_hba.conf/pg_ident.conf, and corosync accepts each corosync.conf except for not running on a
 // cluster node. CI installs the Debian packages (test/lab/install-deps.sh); without them these tests skip, saying why.
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { accessSync, chmodSync, chownSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
@@ -492,7 +493,10 @@ async function corosyncTest(confText: string, name: string): Promise<{ result: R
   const dir = join(work, "corosync");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.conf`);
-  writeFileSync(file, confText);
+  // With crypto on, corosync reads its authkey: a scratch one stands in for /etc/corosync/authkey.
+  const key = join(dir, "authkey");
+  if (!existsSync(key)) writeFileSync(key, randomBytes(256), { mode: 0o400 });
+  writeFileSync(file, confText.replace(/^(\s*)crypto_hash: .*$/m, `$&\n$1keyfile: ${key}`));
   // corosync resolves the node names while looking for itself; keep an unreachable DNS from stalling the test.
   const env = { ...process.env, RES_OPTIONS: "single-request timeout:1 attempts:1" };
   const result = await sh("corosync", ["-t", "-c", file], { env, timeoutMs: 30_000 });
