@@ -328,10 +328,15 @@ start_host() { # launch the host's PID 1 in its own mount/UTS/PID namespaces
   # the caller's stdout open (vitest's global setup waits for EOF on it).
   # `ip netns exec` and setsid exec, so $! is unshare's pid; unshare forks the init.
   # --kill-child: if unshare is killed, its child (the init) is killed too.
-  setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-    ip netns exec "$name" \
-    unshare --mount --uts --pid --fork --mount-proc --propagation private --kill-child \
-    /bin/bash "$BIN_DIR/host-init.sh" "$name" </dev/null >>"$h/init.log" 2>&1 &
+  # No other descriptor of the caller goes along: a host that kept, say, a `flock` lock file open would
+  # hold that lock for as long as it runs.
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do fd=${fd##*/}; ((fd > 2)) && eval "exec $fd>&-"; done 2>/dev/null
+    exec setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+      ip netns exec "$name" \
+      unshare --mount --uts --pid --fork --mount-proc --propagation private --kill-child \
+      /bin/bash "$BIN_DIR/host-init.sh" "$name"
+  ) </dev/null >>"$h/init.log" 2>&1 &
   pid=$!
   for ((i = 0; i < 100; i++)); do
     init=$(cat /proc/"$pid"/task/"$pid"/children 2>/dev/null || true)
