@@ -76,11 +76,3 @@ export function switchWarning(s: RuntimeSwitch): string {
 
 /** Whether node `node` has switch `name` (standby, maintenance) in the configuration. */
 export const nodeSwitched = (switches: RuntimeSwitch[], node: string, name: string) => switches.some((s) => s.on === "node" && s.target === node && s.name === name);
-
-/**
- * The switch that makes waiting for the primary and its standbys vain, if any: maintenance mode, or
- * PostgreSQL's resource (or its clone or group) stopped, unmanaged or in maintenance by hand.
- */
-export function holdingPostgres(switches: RuntimeSwitch[], ids: { postgresql: string; clone: string; group: string }): RuntimeSwitch | undefined {
-  return switches.find((s) => s.on === "cluster" || (s.on === "resource" && [ids.postgresql, ids.clone, ids.group].includes(s.target)));
-}

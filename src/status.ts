@@ -18,6 +18,10 @@ export interface ResourceStatus {
   role: string;
   nodes: string[];
   failed: boolean;
+  /** False when Pacemaker leaves it alone (is-managed=false, maintenance, maintenance-mode). */
+  managed: boolean;
+  /** The target-role it is held at, its clone's or group's included, when one is set. */
+  targetRole?: string;
   /** The clone or group it belongs to, if any. */
   parent?: string;
 }
@@ -69,7 +73,7 @@ export function parseCrmMon(xml: string): ClusterStatus {
   const resources: ResourceStatus[] = [];
   const addResources = (list: X[], parent?: string) => {
     for (const r of list) {
-      resources.push({ id: String(r.id), agent: String(r.resource_agent ?? ""), role: String(r.role ?? ""), nodes: arr(r.node).map((n) => String(n.name)), failed: bool(r.failed), parent });
+      resources.push({ id: String(r.id), agent: String(r.resource_agent ?? ""), role: String(r.role ?? ""), nodes: arr(r.node).map((n) => String(n.name)), failed: bool(r.failed), managed: r.managed !== "false", targetRole: r.target_role === undefined ? undefined : String(r.target_role), parent });
     }
   };
   const res = (root.resources ?? {}) as X;

@@ -14,7 +14,7 @@ import { parseCrmMon, permanentNodeAttributes, promotedNode, type ClusterStatus 
 import type { Connection, ExecResult } from "./transport.js";
 import type { ModuleName } from "./playbook.js";
 import { applyCibPatchScript, desiredCibScript, PGHA_DIR, type RuntimeState } from "./cib-script.js";
-import { holdingPostgres, runtimeSwitches, switchWarning, truthy } from "./runtime-switches.js";
+import { truthy } from "./runtime-switches.js";
 import { classifyCorosyncChange } from "./corosync-change.js";
 import { crmPredict, settleAndVerify, type CibPlan } from "./cib-predict.js";
 import type { Disruption } from "./disruptions.js";
@@ -329,6 +329,19 @@ export async function clusterStatus(ctx: RunCtx, h: HostCtx): Promise<ClusterSta
 /** Nodes that run no resources, or that Pacemaker leaves alone: in standby or in maintenance. */
 const awayNodes = (s: ClusterStatus) => s.nodes.filter((n) => n.standby || n.maintenance).map((n) => n.name);
 
+/**
+ * Why Pacemaker will not bring PostgreSQL and its VIPs to their roles now, when a switch set by hand
+ * holds them back: maintenance mode, or the resource (its clone's or group's switch included) unmanaged
+ * or held at target-role Stopped or Unpromoted. Waiting for them would be in vain.
+ */
+export function heldBack(s: ClusterStatus | undefined, model: ClusterModel): string | undefined {
+  if (!s) return undefined;
+  if (s.maintenanceMode) return "maintenance-mode is on";
+  const ids = model.resourceIds;
+  const r = s.resources.find((x) => (x.id === ids.postgresql || x.parent === ids.group) && (!x.managed || /^(Stopped|Unpromoted|Slave)$/i.test(x.targetRole ?? "")));
+  return r && (r.managed ? `${r.id} is held at target-role=${r.targetRole}` : `${r.id} is not managed`);
+}
+
 /** What is still missing for `condition`, or nothing when it holds. */
 export function missingFor(condition: string, s: ClusterStatus | undefined, model: ClusterModel, replicating: string[]): string[] {
   if (!s) return ["Pacemaker is not answering"];
@@ -381,13 +394,12 @@ async function poll(ctx: RunCtx, h: HostCtx, what: string, timeout: unknown, mis
 async function waitFor(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
   if (ctx.check) return { changed: false };
   const condition = String(args.condition);
-  if (condition === "replication") {
-    const hold = holdingPostgres(runtimeSwitches(await must(ctx, h, "cibadmin -Q -o configuration")), ctx.model.resourceIds);
-    if (hold) return { changed: false, msg: `not waited for: ${switchWarning(hold)}` };
-  }
   let s: ClusterStatus | undefined;
+  let held: string | undefined;
   await poll(ctx, h, condition, args.timeout, async () => {
     s = await clusterStatus(ctx, h);
+    held = condition === "replication" ? heldBack(s, ctx.model) : undefined;
+    if (held) return [];
     let replicating: string[] = [];
     const primary = promotedNode(s, ctx.model.resourceIds.postgresql);
     const ph = ctx.hosts.find((x) => x.node.name === primary);
@@ -398,7 +410,7 @@ async function waitFor(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): 
     return missingFor(condition, s, ctx.model, replicating);
   });
   const away = s ? awayNodes(s) : [];
-  return { changed: false, msg: away.length ? `not waited for ${away.join(", ")}: in standby or maintenance` : undefined };
+  return { changed: false, msg: held ? `not waited for the primary and standbys: ${held}` : away.length ? `not waited for ${away.join(", ")}: in standby or maintenance` : undefined };
 }
 
 /** The node that runs PostgreSQL as primary (promoted, or started for the shared disk). */

@@ -51,6 +51,7 @@ describe("the operator's switches on sr-pgsql-2node", () => {
     const a = await pgha(["apply", ...INV, "-s", spec]);
     expect(a.code, a.output).toBe(0);
     expect(a.stdout).toContain("Pacemaker acts on this change only when maintenance mode ends");
+    expect(a.stdout).toContain("not waited for the primary and standbys: maintenance-mode is on");
     expect(a.stdout).toMatch(/^warning: maintenance-mode=true/m);
     const cfg = crmConfig();
     expect(cfg).toMatch(/name="maintenance-mode" value="true"/);

@@ -3,9 +3,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { holdingPostgres, runtimeSwitches, switchWarning } from "../../src/runtime-switches.js";
+import { runtimeSwitches, switchWarning } from "../../src/runtime-switches.js";
 import { parseCrmMon } from "../../src/status.js";
-import { missingFor } from "../../src/tasks.js";
+import { heldBack, missingFor } from "../../src/tasks.js";
 import { renderExample, ROOT } from "./helpers.js";
 
 const cib = readFileSync(join(ROOT, "test/fixtures/status/pgsql-2node-cib.xml"), "utf8");
@@ -45,11 +45,18 @@ describe("the operator's switches in the CIB", () => {
       "pgsql-clone is-managed=false set by hand: Pacemaker does not manage pgsql-clone (crm resource manage pgsql-clone)",
       "node pg2 is in standby (set by hand): it runs no resources (crm node online pg2)",
     ]);
+  });
+
+  it("wait_for does not wait for what a switch holds back, as crm_mon shows it", () => {
     const { model } = renderExample("sr-pgsql-2node");
-    // vip-slave stopped does not keep PostgreSQL from its roles; maintenance mode does, and so does pgsql-clone.
-    expect(holdingPostgres(switches, model.resourceIds)?.name).toBe("maintenance-mode");
-    expect(holdingPostgres(switches.slice(1), model.resourceIds)?.target).toBe("master-group");
-    expect(holdingPostgres(switches.filter((s) => s.target === "vip-slave" || s.on === "node"), model.resourceIds)).toBeUndefined();
+    const held = (edit: (xml: string) => string) => heldBack(parseCrmMon(edit(healthy)), model);
+    expect(held((x) => x)).toBeUndefined();
+    expect(held((x) => x.replace('maintenance-mode="false"', 'maintenance-mode="true"'))).toBe("maintenance-mode is on");
+    // crm_mon gives a clone's target-role to each instance, and says when a group member is not managed.
+    expect(held((x) => x.replaceAll('<resource id="pgsql" ', '<resource id="pgsql" target_role="Stopped" '))).toBe("pgsql is held at target-role=Stopped");
+    expect(held((x) => x.replace(/(<resource id="vip-master" [^>]*)managed="true"/, '$1managed="false"'))).toBe("vip-master is not managed");
+    // vip-slave stopped by hand keeps neither PostgreSQL nor the primary's VIPs from their roles.
+    expect(held((x) => x.replace('<resource id="vip-slave" ', '<resource id="vip-slave" target_role="Stopped" '))).toBeUndefined();
   });
 
   it("wait_for expects no standby on a node in standby or maintenance, and still everything else", () => {
