@@ -36,6 +36,10 @@ export interface ApplyOptions {
   rollingRestart?: boolean;
   /** What a CIB change may make Pacemaker do; anything else it would do stops the run before it changes anything. */
   allow?: readonly Disruption[];
+  /** The node a job is about (recover NODE, switchover --to NODE). */
+  target?: string;
+  /** A job on a built cluster (recover, switchover): never a build, whatever state the nodes are in. */
+  built?: boolean;
   log: (line: string) => void;
 }
 
@@ -97,7 +101,7 @@ function targets(task: PlaybookTask, hosts: HostCtx[], limit?: string[]): HostCt
 export async function apply(model: ClusterModel, rendered: RenderedCluster, choose: Playbook | ((bootstrap: boolean) => Playbook), opts: ApplyOptions): Promise<ApplyResult> {
   return withConnections(model, opts, async (conns) => {
     const facts = await gatherFacts(model, conns);
-    const bootstrap = decideBootstrap(model, facts);
+    const bootstrap = opts.built ? false : decideBootstrap(model, facts);
     const playbook = typeof choose === "function" ? choose(bootstrap) : choose;
     const state = { bootstrap, rollingRestart: opts.rollingRestart ?? false };
     const hosts: HostCtx[] = model.nodes.map((n) => ({ node: n, conn: conns.get(n.name)!, facts: facts[n.name]! }));
@@ -108,6 +112,7 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, choo
       check: opts.check,
       pollSeconds: opts.pollSeconds ?? 2,
       clear: opts.clear,
+      target: opts.target,
       allow: opts.allow,
       trace: (node, line) => opts.verbose && opts.log(`${node}: ${line}`),
     };

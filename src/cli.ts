@@ -25,6 +25,9 @@ Commands:
   apply      build the cluster, or bring it to the spec (idempotent)
   diff       desired against actual: every managed file, the live CIB, runtime leftovers (exit 2 if any)
   status     nodes, roles, replication, VIPs, fail counts, leftover move constraints
+  recover NODE
+             bring a failed node back as a streaming standby (--check: the plan only, exit 2)
+  switchover move the primary to a caught-up standby through Pacemaker (--to NODE; --check)
   init       write a commented starting spec for an inventory, with placeholders to fill (-o FILE, else stdout)
   schema     print the spec's JSON Schema (for editors)
 
@@ -48,6 +51,7 @@ Options:
                          apply: let a CIB change restart the primary's PostgreSQL, move the primary, or
                          fence a node, when crm_simulate predicts it (without the flag: nothing changes)
       --limit NODES      apply: only these nodes (comma-separated) for per-node tasks
+      --to NODE          switchover: the standby to promote (default: the caught-up one)
       --host-key POLICY  strict (default: known_hosts must hold the key) or accept-new
       --topology T       init: streaming-replication (default) or shared-disk
       --agent A          init: pgsql (default) or pgsqlms (PAF)
@@ -81,6 +85,9 @@ interface Options extends ClearFlags, Partial<Record<AllowFlag, boolean>> {
   diff: boolean;
   "rolling-restart": boolean;
   "rebuild-cib": boolean;
+  to?: string;
+  /** recover NODE */
+  node?: string;
   limit?: string;
   "host-key"?: string;
   topology?: string;
@@ -113,6 +120,7 @@ function parse(argv: string[]): { command: string; opts: Options } {
         "rolling-restart": { type: "boolean", default: false },
         ...allowFlags({ type: "boolean", default: false } as const),
         "rebuild-cib": { type: "boolean", default: false },
+        to: { type: "string" },
         limit: { type: "string" },
         "host-key": { type: "string" },
         topology: { type: "string" },
@@ -132,8 +140,9 @@ function parse(argv: string[]): { command: string; opts: Options } {
   if (values.version) return { command: "version", opts: values as Options };
   const [command, ...extra] = positionals;
   if (!command) throw new UsageError("no command given");
-  if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
-  return { command, opts: values as Options };
+  const operands = command === "recover" ? 1 : 0;
+  if (extra.length > operands) throw new UsageError(`unexpected argument '${extra[operands]}'`);
+  return { command, opts: { ...values, node: extra[0] } as Options };
 }
 
 function need(opts: Options, key: "inventory" | "spec" | "out", flag: string): string {
@@ -196,6 +205,9 @@ interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
 }
+
+/** What a job's last task said (recover, switchover): its plan, or what it did. */
+const lastMessage = (reports: { msg?: string }[]) => reports.filter((r) => r.msg).at(-1)?.msg ?? "nothing to do";
 
 function printWarnings(io: Io, warnings: Diagnostic[]): void {
   for (const w of warnings) io.err(formatDiagnostic(w));
@@ -315,6 +327,35 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         if (json) io.out(maskSecrets(JSON.stringify({ ok: true, ...result }, null, 2), secrets));
         else for (const l of formatDiff(result, opts.verbose)) io.out(l);
         return result.differences > 0 ? EXIT.changes : EXIT.ok;
+      }
+      case "recover":
+      case "switchover": {
+        const { model, rendered } = load(opts);
+        secrets = model.secrets;
+        printWarnings(io, model.warnings);
+        const target = command === "recover" ? opts.node : opts.to;
+        if (command === "recover" && !target) throw new UsageError("recover needs the node: pgha recover NODE");
+        const playbook = loadPlaybook(join(PROJECT_ROOT, "playbooks", `${command}.yml`));
+        // The plan first (what was found, what will be done), then the run.
+        const { plan, result } = await connected(model, opts, async (connection) => {
+          const { apply } = await import("./apply.js");
+          const run = (check: boolean) =>
+            apply(model, rendered, playbook, {
+              check,
+              verbose: opts.verbose,
+              ...connection,
+              target,
+              built: true,
+              renderer: json || check ? "silent" : process.stdout.isTTY && !process.env.CI ? "default" : "simple",
+              log: (l) => io.err(maskSecrets(l, model.secrets)),
+            });
+          const plan = await run(true);
+          if (!json && plan.changed && !opts.check) io.out(maskSecrets(lastMessage(plan.reports), secrets));
+          return { plan, result: opts.check || !plan.changed ? plan : await run(false) };
+        });
+        if (json) io.out(maskSecrets(JSON.stringify({ ok: true, check: opts.check, changed: result.changed, plan: lastMessage(plan.reports), tasks: result.reports }, null, 2), secrets));
+        else io.out(maskSecrets(`${opts.check && result.changed ? "check: " : ""}${lastMessage(result.reports)}`, secrets));
+        return opts.check && result.changed > 0 ? EXIT.changes : EXIT.ok;
       }
       case "status": {
         const { clusterStatusTable, connectWith } = await import("./cluster-status.js");

@@ -16,6 +16,8 @@ import type { ModuleName } from "./playbook.js";
 import { applyCibPatchScript, desiredCibScript, PGHA_DIR, type RuntimeState } from "./cib-script.js";
 import { truthy } from "./runtime-switches.js";
 import { classifyCorosyncChange } from "./corosync-change.js";
+import { copyPrimaryCommand, pgRecover } from "./tasks/recover.js";
+import { pgSwitchover } from "./tasks/switchover.js";
 import { crmPredict, settleAndVerify, type CibPlan } from "./cib-predict.js";
 import type { Disruption } from "./disruptions.js";
 
@@ -34,6 +36,8 @@ export interface RunCtx {
   trace: (node: string, line: string) => void;
   /** Nodes whose authkey corosync_authkey replaced under a running corosync: corosync_apply restarts for them. */
   authkeyReplaced?: string[];
+  /** The node a job is about (recover NODE, switchover --to NODE). */
+  target?: string;
   /** Seconds between polls in wait_for (tests shorten it). */
   pollSeconds: number;
   /** Runtime state to remove (--clear-move-constraints, --clear-runtime-switches); by default it is kept. */
@@ -75,11 +79,11 @@ export async function must(ctx: RunCtx, h: HostCtx, cmd: string, stdin?: string)
   return r.stdout;
 }
 
-const asPostgres = (ctx: RunCtx, cmd: string) =>
+export const asPostgres = (ctx: RunCtx, cmd: string) =>
   `runuser -u ${ctx.model.postgresql.osUser} -- env -C / PGPASSFILE=${shq(posix.join(ctx.model.postgresql.home, ".pgpass"))} ${cmd}`;
-const pgCtl = (ctx: RunCtx, sub: string) => asPostgres(ctx, `${ctx.model.postgresql.bindir}/pg_ctl -D ${shq(ctx.model.postgresql.dataDirectory)} ${sub}`);
+export const pgCtl = (ctx: RunCtx, sub: string) => asPostgres(ctx, `${ctx.model.postgresql.bindir}/pg_ctl -D ${shq(ctx.model.postgresql.dataDirectory)} ${sub}`);
 /** psql's unaligned rows for `sql`, run as the PostgreSQL user on the local socket. */
-const psqlRows = (ctx: RunCtx, sql: string) => {
+export const psqlRows = (ctx: RunCtx, sql: string) => {
   const pg = ctx.model.postgresql;
   return asPostgres(ctx, `${pg.bindir}/psql -X -At -h ${shq(pg.socketDirectory)} -p ${pg.port} -d postgres -c ${shq(sql)}`);
 };
@@ -223,22 +227,7 @@ async function pgBootstrap(ctx: RunCtx, h: HostCtx, args: Record<string, unknown
   if (args.role === "standby") {
     if (shared || h.facts.dataDirectory === "initialized") return { changed: false };
     if (ctx.check) return { changed: true, msg: "would copy the primary with pg_basebackup" };
-    // Copy into a directory of pgha's own and rename it at the end, so an interrupted copy never
-    // leaves a half-filled data directory that a later run would refuse to touch.
-    const partial = shq(`${pg.dataDirectory}.pgha-partial`);
-    const rep = pg.replication!;
-    await must(
-      ctx,
-      h,
-      [
-        `rm -rf ${partial}`,
-        `install -d -o ${pg.osUser} -g ${pg.osGroup} -m 0700 ${partial}`,
-        asPostgres(ctx, `${pg.bindir}/pg_basebackup -h ${primaryAddress(ctx)} -p ${pg.port} -U ${rep.user} -D ${partial} -X stream -c fast -w`),
-        ...(pg.recovery === "standby.signal" ? [asPostgres(ctx, `touch ${partial}/standby.signal`)] : []),
-        `if [ -d ${d} ]; then rmdir ${d}; fi`,
-        `mv ${partial} ${d}`,
-      ].join(" && "),
-    );
+    await must(ctx, h, copyPrimaryCommand(ctx, primaryAddress(ctx)));
     return { changed: true, msg: `copied from ${primaryAddress(ctx)}` };
   }
   // The designated primary: initdb only into an empty directory, never over data.
@@ -381,7 +370,7 @@ export function missingFor(condition: string, s: ClusterStatus | undefined, mode
 }
 
 /** Polls `missing` until it returns nothing; on timeout the error says what is still missing. */
-async function poll(ctx: RunCtx, h: HostCtx, what: string, timeout: unknown, missing: () => Promise<string[]>): Promise<void> {
+export async function poll(ctx: RunCtx, h: HostCtx, what: string, timeout: unknown, missing: () => Promise<string[]>): Promise<void> {
   const deadline = Date.now() + Number(timeout ?? 300) * 1000;
   for (;;) {
     const m = await missing();
@@ -391,7 +380,7 @@ async function poll(ctx: RunCtx, h: HostCtx, what: string, timeout: unknown, mis
   }
 }
 
-async function waitFor(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
+export async function waitFor(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
   if (ctx.check) return { changed: false };
   const condition = String(args.condition);
   let s: ClusterStatus | undefined;
@@ -546,7 +535,7 @@ async function corosyncApply(ctx: RunCtx, h: HostCtx, args: Record<string, unkno
  * VIPs), then comes back and must stream again. The standby flag has the `reboot` lifetime, so even a
  * run that dies half-way leaves nothing a Pacemaker restart would not clear, and it is always removed.
  */
-async function restartThroughStandby(ctx: RunCtx, h: HostCtx, x: HostCtx, wasPrimary: boolean, timeout: unknown): Promise<string | undefined> {
+export async function restartThroughStandby(ctx: RunCtx, h: HostCtx, x: HostCtx, wasPrimary: boolean, timeout: unknown): Promise<string | undefined> {
   const pgId = ctx.model.resourceIds.postgresql;
   const pg = ctx.model.postgresql;
   const node = shq(x.node.name);
@@ -638,4 +627,7 @@ export const MODULE_IMPLS: Record<ModuleName, Module> = {
   wait_for: waitFor,
   pg_reload: pgReload,
   pg_rolling_restart: pgRollingRestart,
+  // Called late, as corosync_authkey: their files import this one.
+  pg_recover: (ctx, h, args) => pgRecover(ctx, h, args),
+  pg_switchover: (ctx, h, args) => pgSwitchover(ctx, h, args),
 };
