@@ -205,18 +205,29 @@ function timeInProcess(input, count) {
 
 const LISTR = /^(❯|✔|↓|✖)\s+\[\d\d:\d\d:\d\d\]\s+(.*)$/;
 
-/** Top-level task durations from the simple renderer's start (❯) and end (✔/↓) lines, stamped on arrival. */
+/** Top-level task durations from apply's plain lines, stamped on arrival: a task runs from its header (❯) to the line before the next header. */
 function phases(run, taskNames) {
-  const starts = new Map();
   const out = [];
+  let open;
+  let last;
+  const close = () => {
+    if (open) out.push({ phase: open.phase, s: round((last.t_ms - open.start) / 1000, 3) });
+    open = undefined;
+  };
   for (const l of run.lines) {
     const m = LISTR.exec(l.text);
-    if (!m || !taskNames.includes(m[2].replace(/ \[SKIPPED.*$/, ""))) continue;
-    const name = m[2].replace(/ \[SKIPPED.*$/, "");
-    if (m[1] === "❯") starts.set(name, l.t_ms);
-    else if (m[1] === "↓") out.push({ phase: name, s: 0, skipped: true });
-    else if (starts.has(name)) out.push({ phase: name, s: round((l.t_ms - starts.get(name)) / 1000, 3) });
+    if (!m) continue;
+    if (m[1] === "❯" || m[1] === "↓") {
+      close();
+      const name = m[2].replace(/ \(skipped\)$/, "");
+      if (taskNames.includes(name)) {
+        if (m[1] === "↓") out.push({ phase: name, s: 0, skipped: true });
+        else open = { phase: name, start: l.t_ms };
+      }
+    }
+    last = l;
   }
+  close();
   const listr = run.lines.filter((l) => LISTR.test(l.text));
   if (listr.length) {
     out.unshift({ phase: "(start: node, load, connect, facts)", s: round(listr[0].t_ms / 1000, 3) });

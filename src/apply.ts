@@ -2,7 +2,7 @@
 // hosts in parallel within a task -> run notified handlers -> report. Nothing runs before every host has
 // answered and every fact is in, so bad input or an unreachable host touches nothing.
 import type { Disruption } from "./disruptions.js";
-import { Listr, PRESET_TIMESTAMP, type ListrTask } from "listr2";
+import { Listr, type ListrTask } from "listr2";
 
 // listr2 types its renderers generically; pgha picks one at run time.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -12,6 +12,7 @@ import { clusterStatusTable, reuse, type StatusView } from "./cluster-status.js"
 import type { HostFacts } from "./facts.js";
 import { gatherFacts, withConnections, type Connections } from "./gather.js";
 import type { ClusterModel } from "./model/types.js";
+import { PlainLines } from "./plain-lines.js";
 import { holds, type Playbook, type PlaybookTask } from "./playbook.js";
 import type { RenderedCluster } from "./render.js";
 import { maskSecrets } from "./secrets.js";
@@ -146,13 +147,12 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, choo
       title: "handlers",
       task: (_, t) => t.newListr(playbook.handlers.filter((h) => notified.has(h.name)).map(runTask), { concurrent: false, exitOnError: true }),
     };
-    const list = new Listr<unknown, "default" | "simple" | "silent", "simple">([...playbook.tasks.map(runTask), handlers], {
+    const list = new Listr<unknown, "default" | "silent" | typeof PlainLines, typeof PlainLines>([...playbook.tasks.map(runTask), handlers], {
       concurrent: false,
       exitOnError: true,
-      renderer: opts.renderer,
-      fallbackRenderer: "simple",
-      rendererOptions: (opts.renderer === "default" ? { collapseSubtasks: false } : { timestamp: PRESET_TIMESTAMP }) as object,
-      fallbackRendererOptions: { timestamp: PRESET_TIMESTAMP },
+      renderer: opts.renderer === "simple" ? PlainLines : opts.renderer,
+      fallbackRenderer: PlainLines,
+      rendererOptions: (opts.renderer === "default" ? { collapseSubtasks: false } : {}) as object,
     });
     try {
       await list.run();
