@@ -5,6 +5,8 @@
 #   lab.sh down              ends the lab's processes, removes what `up` created
 #   lab.sh status            one line per host
 #   lab.sh exec pgN CMD...   run CMD inside a host (all of its namespaces)
+#   lab.sh poweroff pgN      pull the plug: links dark, every process killed at once; the host stays down
+#   lab.sh boot pgN          power a host back on: fresh /run, its network, sshd only (no cluster daemons)
 #
 # A "host" is a set of Linux namespaces, not a VM: its own network namespace (two
 # links, eth1 and eth2, on two private bridges, like a cluster's redundant
@@ -110,13 +112,20 @@ wait_gone() { # wait_gone TENTHS PID... ; true when all are gone
   [[ -z $(alive "$@") ]]
 }
 
-stop_host() {
-  local name=$1 init keep pids others
+stop_host() { # stop_host NAME [plug]: a clean stop (TERM first), or pulling the plug
+  local name=$1 how=${2-clean} init keep pids others
   init=$(init_pid_of "$name" || true)
   # Every process of the host is in its network namespace: that is how we find
   # them, and the only processes we ever signal.
   pids=$(ip netns pids "$name" 2>/dev/null || true)
-  if [[ -n $pids || -n $init ]]; then
+  if [[ $how == plug && -n $pids ]]; then
+    # The links go dark first, so that nothing the killed processes' sockets send as they close
+    # (FIN, RST) reaches the peers: they must find out the way they would after a power cut.
+    ip -n "$name" link set eth1 down 2>/dev/null || true
+    ip -n "$name" link set eth2 down 2>/dev/null || true
+    kill -KILL $pids 2>/dev/null || true
+    wait_gone 50 $pids || die "could not end the processes of $name: $(alive $pids | tr '\n' ' ')"
+  elif [[ -n $pids || -n $init ]]; then
     # First TERM the daemons, so pacemaker/corosync/postgres can exit cleanly. Spare
     # the init and its parent (unshare --kill-child: its death would SIGKILL the init).
     keep=none
@@ -273,9 +282,8 @@ prepare_host() {
   install -d -m 755 "$fs/var/lib/systemd"
   install -d -m 700 "$fs/var/lib/pgha"            # pgha's own state on the host (stamps, applied copies)
   install -d -m 1777 "$fs/tmp" "$fs/var/tmp"     # libqb IPC needs a sticky, world-writable /tmp
-  install -d -m 755 "$fs/run" "$fs/run/sshd" "$fs/run/resource-agents" "$fs/usr/local/sbin"
-  install -d -m 1777 "$fs/run/lock"
-  install -d -o postgres -g postgres -m 2775 "$fs/run/postgresql"
+  install -d -m 755 "$fs/usr/local/sbin"
+  make_run_dir "$fs"
   cp -a /etc/corosync "$fs/etc/corosync"          # Debian's stock config, like a new host
 
   # sshd: root by key only, listening on this host's two addresses, own host key.
@@ -309,7 +317,18 @@ EOF
   echo "$name" >"$h/hostname"
   install -m 755 "$BIN_DIR/systemctl" "$fs/usr/local/sbin/systemctl"
 
-  # Network: eth1/eth2 inside, veth peers on the bridges outside.
+  make_host_net "$name" "$idx"
+}
+
+make_run_dir() { # a host's /run as it is at boot (a tmpfs on real hosts)
+  local fs=$1
+  install -d -m 755 "$fs/run" "$fs/run/sshd" "$fs/run/resource-agents"
+  install -d -m 1777 "$fs/run/lock"
+  install -d -o postgres -g postgres -m 2775 "$fs/run/postgresql"
+}
+
+make_host_net() { # make_host_net NAME INDEX: eth1/eth2 inside, veth peers on the bridges outside
+  local name=$1 idx=$2 i
   ip netns add "$name"
   for i in 0 1; do
     ip link add "$name-l$((i + 1))" type veth peer name "eth$((i + 1))" netns "$name"
@@ -445,13 +464,45 @@ cmd_status() {
   return 0
 }
 
+# ---------------------------------------------------------------- poweroff / boot
+
+host_arg() { # the one host NAME a command takes, which `up` created
+  (($# == 1)) && [[ $1 =~ ^pg[1-5]$ ]] || die "usage: lab.sh ${CMD} pgN"
+  [[ -d $HOSTS_DIR/$1 ]] || die "there is no host $1 (lab.sh up first)"
+}
+
+cmd_poweroff() {
+  require_root; host_arg "$@"
+  init_pid_of "$1" >/dev/null || die "host $1 is not running"
+  stop_host "$1" plug
+}
+
+# What a host wrote to its fs/ tree is its disk and survives; its memory (processes, sockets, /run,
+# /dev/shm, the kernel's network state) does not. Only sshd starts, as on a node whose cluster stack
+# is not enabled at boot: the manuals' recovery starts Pacemaker by hand.
+cmd_boot() {
+  require_root; host_arg "$@"
+  local name=$1 fs=$HOSTS_DIR/$1/fs
+  ! init_pid_of "$name" >/dev/null || die "host $name is running"
+  ip link show "${BRIDGES[0]}" &>/dev/null || die "the lab's bridges are gone (lab.sh up first)"
+  rm -rf --one-file-system "$fs/run"
+  make_run_dir "$fs"
+  make_host_net "$name" "${name#pg}"
+  start_host "$name"
+  wait_for_sshd "$name" "${name#pg}"
+  log "booted $name"
+}
+
+CMD=${1-}
 case ${1-} in
   up) shift; cmd_up "$@";;
+  poweroff) shift; cmd_poweroff "$@"; log "powered off $1";;
+  boot) shift; cmd_boot "$@";;
   down) shift; cmd_down; log "down";;
   status) shift; cmd_status;;
   exec)
     shift; require_root
     (($# >= 2)) || die "usage: lab.sh exec pgN CMD..."
     host_exec "$@";;
-  *) echo "usage: $0 up [--nodes N] | down | status | exec pgN CMD..." >&2; exit 2;;
+  *) echo "usage: $0 up [--nodes N] | down | status | exec pgN CMD... | poweroff pgN | boot pgN" >&2; exit 2;;
 esac
