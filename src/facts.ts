@@ -19,6 +19,8 @@ export interface HostFacts {
   hostname: string;
   files: Record<string, FileFact>;
   services: Record<string, "active" | "inactive">;
+  /** Whether each of SERVICES starts at boot (systemctl is-enabled). */
+  enabled: Record<string, boolean>;
   binaries: Record<string, string | undefined>;
   interfaces: string[];
   addresses: string[];
@@ -92,6 +94,8 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
     // One line per unit, in order; no systemctl at all reads as inactive.
     `set -- $(systemctl is-active ${SERVICES.join(" ")} 2>/dev/null)`,
     `for s in ${SERVICES.join(" ")}; do printf 'SERVICE\\t%s\\t%s\\n' "$s" "\${1:-inactive}"; [ $# -eq 0 ] || shift; done`,
+    `set -- $(systemctl is-enabled ${SERVICES.join(" ")} 2>/dev/null)`,
+    `for s in ${SERVICES.join(" ")}; do printf 'ENABLED\\t%s\\t%s\\n' "$s" "\${1:-disabled}"; [ $# -eq 0 ] || shift; done`,
     `for b in ${requiredBinaries(model).map(shq).join(" ")}; do if command -v "$b" >/dev/null 2>&1; then printf 'BIN\\t%s\\tfound\\n' "$b"; else printf 'BIN\\t%s\\t\\n' "$b"; fi; done`,
     `for n in /sys/class/net/*; do printf 'NIC\\t%s\\n' "\${n##*/}"; done`,
     `ip -o -4 addr show 2>/dev/null | while read -r _ _ _ a _; do printf 'ADDR\\t%s\\n' "\${a%%/*}"; done`,
@@ -130,7 +134,7 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
 }
 
 export function parseFacts(output: string, authkey = COROSYNC_AUTHKEY): HostFacts {
-  const facts: HostFacts = { hostname: "", files: {}, services: {}, binaries: {}, interfaces: [], addresses: [], dataDirectory: "missing", directories: {}, postgresRunning: false, pgsqlLock: false, versions: { pacemaker: "", corosync: "", postgres: "" }, promotionScoreUnpatched: false, corosyncRunsFile: false, corosyncRecorded: false };
+  const facts: HostFacts = { hostname: "", files: {}, services: {}, enabled: {}, binaries: {}, interfaces: [], addresses: [], dataDirectory: "missing", directories: {}, postgresRunning: false, pgsqlLock: false, versions: { pacemaker: "", corosync: "", postgres: "" }, promotionScoreUnpatched: false, corosyncRunsFile: false, corosyncRecorded: false };
   const hashes: Record<string, string> = {};
   let boot = 0;
   let corosyncTicks: number | undefined;
@@ -143,6 +147,9 @@ export function parseFacts(output: string, authkey = COROSYNC_AUTHKEY): HostFact
         break;
       case "SERVICE":
         facts.services[f[0]!] = f[1] === "active" ? "active" : "inactive";
+        break;
+      case "ENABLED":
+        facts.enabled[f[0]!] = f[1] === "enabled";
         break;
       case "BIN":
         facts.binaries[f[0]!] = f[1] || undefined;

@@ -69,6 +69,7 @@ export interface Spec {
     rsc_defaults?: NvPairs;
     op_defaults?: NvPairs;
     stonith?: { enabled: boolean; devices?: Record<string, SpecFenceDevice> };
+    start_on_boot?: boolean;
     vips?: { master?: SpecVip; replication?: SpecVip; readonly?: SpecVip };
     ping?: { hosts: string[]; attribute?: string; multiplier?: number; min_score?: number; interval?: string; attempts?: number; timeout?: number };
     disk_monitor?: { agent: string; params?: NvPairs; attribute: string; fail_value: string; interval?: string };

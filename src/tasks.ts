@@ -19,6 +19,7 @@ import { classifyCorosyncChange } from "./corosync-change.js";
 import { copyPrimaryCommand, pgRecover } from "./tasks/recover.js";
 import { pgSwitchover } from "./tasks/switchover.js";
 import { crmPredict, settleAndVerify, type CibPlan } from "./cib-predict.js";
+import { clusterBoot } from "./tasks/cluster-boot.js";
 import type { Disruption } from "./disruptions.js";
 
 export interface HostCtx {
@@ -624,6 +625,7 @@ export const MODULE_IMPLS: Record<ModuleName, Module> = {
   pg_bootstrap: pgBootstrap,
   crm_predict: (ctx, h) => crmPredict(ctx, h),
   crm_load: crmLoad,
+  cluster_boot: (ctx, h) => clusterBoot(ctx, h),
   wait_for: waitFor,
   pg_reload: pgReload,
   pg_rolling_restart: pgRollingRestart,

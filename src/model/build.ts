@@ -88,6 +88,7 @@ export function buildModel({ spec: loaded, inventory, resolveSecret, secretsOpti
     primary: spec.postgresql.primary,
     postgresql: pg,
     linkInterfaces: spec.corosync.links.map((l) => l.interface),
+    startOnBoot: spec.pacemaker?.start_on_boot ?? false,
     corosyncAuthkey: needsAuthkey(corosyncCrypto(spec)),
     sharedDisk: spec.shared_disk ? { device: spec.shared_disk.device, mountpoint: sharedMountpoint(spec, pg) } : undefined,
     resourceIds: resourceIds(spec),

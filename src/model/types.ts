@@ -121,6 +121,8 @@ export interface ClusterModel {
   postgresql: PostgresFacts;
   /** The NIC of each corosync link, in link order. */
   linkInterfaces: string[];
+  /** corosync and Pacemaker start at boot (pacemaker.start_on_boot; default off). */
+  startOnBoot: boolean;
   /** corosync.conf turns crypto on, so every node needs the same /etc/corosync/authkey. */
   corosyncAuthkey: boolean;
   sharedDisk?: { device: string; mountpoint: string };

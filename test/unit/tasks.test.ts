@@ -16,7 +16,7 @@ const bin = join(root, "bin");
 mkdirSync(bin);
 writeFileSync(
   join(bin, "systemctl"),
-  `#!/bin/sh\n# fake: state files under ${root}/units\nmkdir -p ${root}/units\ncase "$1" in\n  is-active) [ "$2" = --quiet ] && shift; test -f ${root}/units/$2 ;;\n  start|restart) touch ${root}/units/$2; echo "$1 $2" >> ${root}/units.log ;;\n  stop) rm -f ${root}/units/$2; echo "stop $2" >> ${root}/units.log ;;\nesac\n`,
+  `#!/bin/sh\n# fake: state files under ${root}/units\nmkdir -p ${root}/units\ncase "$1" in\n  is-active) [ "$2" = --quiet ] && shift; test -f ${root}/units/$2 ;;\n  start|restart) touch ${root}/units/$2; echo "$1 $2" >> ${root}/units.log ;;\n  stop) rm -f ${root}/units/$2; echo "stop $2" >> ${root}/units.log ;;\n  enable|disable) echo "$*" >> ${root}/units.log ;;\nesac\n`,
 );
 chmodSync(join(bin, "systemctl"), 0o755);
 
@@ -53,6 +53,28 @@ describe("service", () => {
     const c = ctx(true);
     expect((await MODULE_IMPLS.service(c, c.hosts[0]!, { name: "corosync", state: "restarted" })).changed).toBe(true);
     expect(unitsLog()).not.toMatch(/corosync/);
+  });
+});
+
+describe("cluster_boot", () => {
+  const enabled = (state: string) => parseFacts(`ENABLED\tcorosync\t${state}\nENABLED\tpacemaker\t${state}\n`);
+
+  it("disables corosync and Pacemaker at boot by default, in one command, and leaves disabled ones alone", async () => {
+    const c = ctx();
+    const before = unitsLog();
+    c.hosts[0]!.facts = enabled("enabled");
+    expect(await MODULE_IMPLS.cluster_boot(c, c.hosts[0]!, {})).toEqual({ changed: true, msg: "disable at boot: corosync, pacemaker" });
+    expect(unitsLog().slice(before.length)).toBe("disable corosync pacemaker\n");
+    c.hosts[0]!.facts = enabled("disabled");
+    expect(await MODULE_IMPLS.cluster_boot(c, c.hosts[0]!, {})).toEqual({ changed: false });
+  });
+
+  it("enables them with start_on_boot: true, and only reports in check mode", async () => {
+    const c = ctx(true);
+    c.model.startOnBoot = true;
+    const before = unitsLog();
+    expect(await MODULE_IMPLS.cluster_boot(c, c.hosts[0]!, {})).toEqual({ changed: true, msg: "enable at boot: corosync, pacemaker" });
+    expect(unitsLog()).toBe(before);
   });
 });
 
