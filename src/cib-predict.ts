@@ -3,6 +3,7 @@
 // the live CIB and on the desired one, both with the live status section. What the change adds is
 // compared with what the operator allowed; a surprise stops the run here, with nothing touched.
 import { desiredCibScript, PGHA_DIR } from "./cib-script.js";
+import { truthy } from "./runtime-switches.js";
 import { missingFlags, parseSimulation, predict, primaryOf, type Prediction } from "./transition.js";
 import { clusterStatus, exec, must, runningPrimary, TaskError, type HostCtx, type RunCtx, type TaskResult } from "./tasks.js";
 import type { ClusterStatus } from "./status.js";
@@ -46,7 +47,9 @@ export async function crmPredict(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
   ctx.cibPlan = { changed: true, prediction };
   const missing = missingFlags(prediction, ctx.allow ?? []);
   if (missing.length && !ctx.check) throw new TaskError(h.node.name, describePlan(prediction, missing));
-  return { changed: true, msg: describePlan(prediction, missing), detail: { prediction: { ...prediction, missingFlags: missing } } };
+  // As crm_load says when it applies: in maintenance mode Pacemaker acts on nothing of this until it ends.
+  const maintenance = truthy(/^maintenance-mode=(.*)$/m.exec(out)?.[1] ?? "") ? "; maintenance-mode is on: Pacemaker acts on this change only when maintenance mode ends" : "";
+  return { changed: true, msg: describePlan(prediction, missing) + maintenance, detail: { prediction: { ...prediction, missingFlags: missing } } };
 }
 
 type Fails = Map<string, number>;
