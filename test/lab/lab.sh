@@ -238,7 +238,9 @@ make_bridges() {
   local i br
   for i in 0 1; do
     br=${BRIDGES[$i]}
-    ip link add "$br" type bridge forward_delay 0 stp_state 0
+    # A fixed MAC: a bridge otherwise takes its lowest port's, so a host powered off or booted
+    # would change the gateways' MAC under the other hosts, and their pings fail until ARP notices.
+    ip link add "$br" address "02:00:00:11:70:0$((i + 1))" type bridge forward_delay 0 stp_state 0
     # No IPv6 on the lab's links: no router solicitations, no MLD, nothing but the /24s.
     sysctl -qw "net.ipv6.conf.$br.disable_ipv6=1" 2>/dev/null || true
     ip addr add "${NETS[$i]}.1/24" dev "$br"
