@@ -3,6 +3,7 @@
 import { GatherError } from "./gather.js";
 import type { ClusterModel, ClusterNode } from "./model/types.js";
 import { nodeSwitched, runtimeSwitches, switchWarning, type RuntimeSwitch } from "./runtime-switches.js";
+import { slotName } from "./model/postgresql.js";
 import { shq } from "./shell.js";
 import { leftoverMoveConstraints, parseCrmMon, promotedNode, statusTable, type ClusterStatus } from "./status.js";
 import { connect, type Connection, type TransportOptions } from "./transport.js";
@@ -24,6 +25,7 @@ export interface StatusReport {
 }
 
 const CONFIGURATION = "--pgha-configuration--";
+const SLOT_ROW = "--pgha-slot--";
 
 /** crm_mon's view and the configuration (for leftover move constraints and switches), in one round trip. */
 async function firstAnswering(model: ClusterModel, open: Opener): Promise<{ conn: Connection; xml: string; configuration: string }> {
@@ -51,22 +53,31 @@ export async function readStatus(model: ClusterModel, open: Opener): Promise<Sta
     const leftoverConstraints = configuration ? leftoverMoveConstraints(configuration) : [];
     const switches = configuration ? runtimeSwitches(configuration) : [];
     const replication: Record<string, string> = {};
+    const slots: Record<string, string> = {};
     const ids = model.resourceIds;
     const primary = promotedNode(cluster, ids.postgresql);
     const pnode = model.nodes.find((n) => n.name === primary);
     if (pnode && model.topology === "streaming-replication") {
       const pc = pnode.name === conn.node ? conn : await open(pnode);
       const pg = model.postgresql;
-      const r = await pc.exec(`runuser -u ${pg.osUser} -- ${pg.bindir}/psql -X -At -F ' ' -h ${shq(pg.socketDirectory)} -p ${pg.port} -d postgres -c "SELECT application_name, state, sync_state FROM pg_stat_replication"`);
+      // wal_status (PostgreSQL 13+) says whether a slot still holds the WAL its standby needs.
+      const slotQuery = pg.version >= 13 ? ` -c "SELECT '${SLOT_ROW}', slot_name, wal_status FROM pg_replication_slots"` : "";
+      const r = await pc.exec(`runuser -u ${pg.osUser} -- ${pg.bindir}/psql -X -At -F ' ' -h ${shq(pg.socketDirectory)} -p ${pg.port} -d postgres -c "SELECT application_name, state, sync_state FROM pg_stat_replication"${slotQuery}`);
       for (const line of r.stdout.split("\n").filter(Boolean)) {
-        const [app, state, sync] = line.split(" ");
-        replication[app!] = `${state}/${sync}`;
+        const [first, a, b] = line.split(" ");
+        if (first === SLOT_ROW) slots[a!] = b!;
+        else replication[first!] = `${a}/${b}`;
       }
       if (pc !== conn) pc.close();
     }
     const warnings: string[] = [];
     for (const c of leftoverConstraints) warnings.push(`leftover move constraint ${c}: it pins or bans a resource and can stop the next failover (crm_resource --clear)`);
     warnings.push(...switches.map(switchWarning));
+    for (const n of model.nodes) {
+      const state = slots[slotName(n.name)];
+      if (state === "lost") warnings.push(`${n.name} cannot catch up: the primary removed WAL that its replication slot ${slotName(n.name)} kept (max_slot_wal_keep_size); rebuild it with pgha recover ${n.name}`);
+      if (state === "unreserved") warnings.push(`${n.name} is about to lose the WAL it needs (slot ${slotName(n.name)} is past max_slot_wal_keep_size): bring it back now, or it will need pgha recover`);
+    }
     for (const n of cluster.nodes) {
       // Beyond the switches in the configuration: a standby that lasts until the node reboots.
       if (n.standby && !nodeSwitched(switches, n.name, "standby")) warnings.push(`node ${n.name} is in standby`);

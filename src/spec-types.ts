@@ -89,8 +89,8 @@ export interface Spec {
     socket_directory?: string;
     parameters?: NvPairs;
     hba?: HbaRule[];
-    replication?: { mode?: "sync" | "async"; user: string; password: SecretSource; hba_method?: string };
-    archive?: { archive_command?: string; restore_command?: string; archive_cleanup_command?: string; directory?: string };
+    replication?: { mode?: "sync" | "async"; user: string; password: SecretSource; hba_method?: string; slots?: boolean };
+    archive?: { archive_command?: string; restore_command?: string; archive_cleanup_command?: string; directory?: string; keep_segments?: number };
     agent_params?: NvPairs;
     ops?: Partial<Record<OpName, SpecOp>>;
   };

@@ -324,6 +324,7 @@ function checkPostgres(spec: Spec, nodes: ClusterNode[], c: Checker): void {
       if (k in ap) c.error(["postgresql", "agent_params", k], "model-agent-param-derived", `agent parameter '${k}' is derived from the spec`, undefined, true);
     }
   }
+  checkWalRetention(spec, c);
   for (const [i, r] of (pg.hba ?? []).entries()) {
     const path: PathSegments = ["postgresql", "hba", i];
     if (r.type === "local" && r.address) c.error([...path, "address"], "model-hba-address", "a local rule takes no address");
@@ -340,6 +341,24 @@ function checkPostgres(spec: Spec, nodes: ClusterNode[], c: Checker): void {
       if (used.has(v)) c.error(["pacemaker", "ids"], "model-duplicate-id", `resource id '${v}' is used for both ${used.get(v)} and ${k}`);
       used.set(v, k);
     }
+  }
+}
+
+/** What keeps the WAL a standby needs, and what keeps the archive from filling the disk. */
+function checkWalRetention(spec: Spec, c: Checker): void {
+  const pg = spec.postgresql;
+  const slots = pg.replication?.slots;
+  if (slots && pg.agent === "pgsqlms") {
+    c.error(["postgresql", "replication", "slots"], "model-slots-paf", "PAF does not manage replication slots (ClusterLabs/PAF#140): nothing would create them on a new primary or drop them", "false (standbys catch up from wal_keep_size)");
+  } else if (slots && pg.version < 13) {
+    c.warn(["postgresql", "replication", "slots"], "model-slots-unbounded", `PostgreSQL ${pg.version} has no max_slot_wal_keep_size: the slot of a standby that stays down keeps WAL until the primary's disk is full`);
+  }
+  const a = pg.archive;
+  if (a?.keep_segments !== undefined) {
+    if (a.archive_command !== undefined) c.error(["postgresql", "archive", "keep_segments"], "model-archive-keep", "keep_segments makes pgha write the archive_command; remove archive_command (or keep_segments and prune it yourself)", undefined, true);
+    else if (a.directory === undefined) c.error(["postgresql", "archive"], "model-archive-keep", "keep_segments needs the directory the archive goes to", "postgresql.archive.directory");
+  } else if (a?.archive_command !== undefined && a.archive_cleanup_command === undefined) {
+    c.warn(["postgresql", "archive", "archive_command"], "model-archive-retention", "nothing in the spec prunes what archive_command archives: it grows until the disk is full, unless your archiving tool expires it (or set directory and keep_segments instead)");
   }
 }
 

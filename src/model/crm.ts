@@ -2,6 +2,7 @@
 // file twice never duplicates an element, and a diff names elements the operator recognises.
 import type { NvPairs, OpName, Spec, SpecOp } from "../spec-types.js";
 import type { ClusterNode, CrmModel, CrmOp, CrmPrimitive, KeyValue, PostgresFacts, ResourceIds } from "./types.js";
+import { replicationSlots, SLOT_PREFIX } from "./postgresql.js";
 
 export function resourceIds(spec: Spec): ResourceIds {
   const o = spec.pacemaker?.ids ?? {};
@@ -292,6 +293,7 @@ function streamingResources(inp: CrmInputs, model: CrmModel, ids: ResourceIds, r
       tmpdir: pg.tmpdir!,
       ...(p.archive?.restore_command ? { restore_command: p.archive.restore_command } : {}),
       ...(p.archive?.archive_cleanup_command ? { archive_cleanup_command: p.archive.archive_cleanup_command } : {}),
+      ...(replicationSlots(spec) ? { replication_slot_name: SLOT_PREFIX } : {}),
     };
     params = pairs({ ...base, ...p.agent_params, node_list: base.node_list!, master_ip: base.master_ip! });
   } else {

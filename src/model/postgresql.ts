@@ -2,6 +2,7 @@
 import { posix } from "node:path";
 import type { Spec, Scalar, HbaRule } from "../spec-types.js";
 import type { ClusterNode, KeyValue, PostgresFacts } from "./types.js";
+import { shq } from "../shell.js";
 
 /** Parameters pgha sets from other parts of the spec; setting them under `parameters` is an error. */
 export const RESERVED_PARAMETERS: Record<string, string> = {
@@ -48,6 +49,36 @@ export function postgresFacts(spec: Spec, upstreamHost: string | undefined): Pos
   };
 }
 
+/**
+ * Replication slots keep the WAL a stopped standby needs, so it catches up by itself. Only the pgsql agent
+ * manages them (replication_slot_name: it drops them at start and creates one per peer at promote);
+ * PAF does not (ClusterLabs/PAF#140), so PAF clusters rely on wal_keep_size. On by default from
+ * PostgreSQL 13, where max_slot_wal_keep_size bounds what a slot keeps.
+ */
+export function replicationSlots(spec: Spec): boolean {
+  const pg = spec.postgresql;
+  return spec.cluster.topology === "streaming-replication" && (pg.replication?.slots ?? (pg.agent === "pgsql" && pg.version >= 13));
+}
+
+/** The prefix of the pgsql agent's slots: it names them <prefix>_<node>. */
+export const SLOT_PREFIX = "pgha";
+/** The slot the pgsql agent creates for NODE (its `tr 'A-Z.-' 'a-z__'`). */
+export const slotName = (node: string): string => `${SLOT_PREFIX}_${node.toLowerCase().replace(/[.-]/g, "_")}`;
+
+/**
+ * pgha's archive_command for archive.keep_segments: copy the segment in (through a temporary name, so a
+ * crash never leaves a short file under the real one; a segment already there with the same content is
+ * success), then keep the newest N segments with pg_archivecleanup, which orders segments by position
+ * whatever their timeline. A failed clean-up never fails the archiving.
+ */
+export function retainingArchiveCommand(dir: string, keep: number, bindir: string): string {
+  const oldestKept = `ls "$d" | grep -E '^[0-9A-F]{24}$' | LC_ALL=C sort -k1.9 | tail -n ${keep} | head -n 1`;
+  return (
+    `d=${shq(dir)}; { test ! -f "$d/%f" || cmp -s %p "$d/%f"; } && cp %p "$d/%f.tmp" && mv -f "$d/%f.tmp" "$d/%f" && ` +
+    `{ ${oldestKept} | xargs -r ${shq(`${bindir}/pg_archivecleanup`)} "$d" || true; }`
+  );
+}
+
 /** Quotes a value the way postgresql.conf wants it: numbers and booleans bare, strings in single quotes. */
 export function pgValue(v: Scalar): string {
   if (typeof v === "boolean") return v ? "on" : "off";
@@ -80,7 +111,9 @@ export function recoverySettings(spec: Spec, facts: PostgresFacts, node: string)
 /** Every server parameter for one node, in a stable order: locations first, then alphabetical. */
 export function serverParameters(spec: Spec, facts: PostgresFacts, node: ClusterNode): KeyValue[] {
   const pg = spec.postgresql;
-  const archiveCommand = pg.archive?.archive_command;
+  const keep = pg.archive?.keep_segments;
+  const archiveCommand = pg.archive?.archive_command ?? (keep && facts.archiveDirectory ? retainingArchiveCommand(facts.archiveDirectory, keep, facts.bindir) : undefined);
+  const streaming = spec.cluster.topology === "streaming-replication";
   const defaults: Record<string, Scalar> = {
     listen_addresses: "*",
     max_connections: 100,
@@ -99,6 +132,13 @@ export function serverParameters(spec: Spec, facts: PostgresFacts, node: Cluster
     log_line_prefix: "%m [%p] %q%u@%d ",
     ...(facts.version >= 13 ? { wal_keep_size: "512MB" } : { wal_keep_segments: 32 }),
     ...(archiveCommand ? { archive_command: archiveCommand } : {}),
+    // A standby that dies is noticed when its walsender times out; only then does the pgsql agent
+    // switch a sync standby to async and let commits go on (60 s by default). 5 s plus the agent's
+    // 9 s monitor keeps a blocked commit under about 15 s; the walsender asks for a reply after
+    // half of it, so a live standby never trips it. The standby notices a vanished primary as fast.
+    ...(streaming ? { wal_sender_timeout: "5s", wal_receiver_timeout: "10s" } : {}),
+    // A slot of a standby that never comes back must not fill the primary's disk.
+    ...(replicationSlots(spec) && facts.version >= 13 ? { max_slot_wal_keep_size: "2GB" } : {}),
   };
   const recovery = facts.recovery === "standby.signal" ? recoverySettings(spec, facts, node.name) : {};
   const merged: Record<string, Scalar> = {
