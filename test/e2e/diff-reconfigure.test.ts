@@ -240,6 +240,7 @@ describe("diff and reconfigure on sr-pgsql-2node", () => {
     const after = clusterOn("pg1");
     const asPlanned = where(after, "pgsql", "Promoted").join() === primary && after.nodes.every((n) => !n.failcounts.length);
     // Never a success that is not one: exit 0 exactly when the same primary runs and nothing failed.
+    console.log(`rep_mode change with --allow-primary-restart: exit ${a.code}, primary ${primary} -> ${where(after, "pgsql", "Promoted").join() || "none"}`);
     expect(a.code === 0, a.output).toBe(asPlanned);
     if (!asPlanned) expect(a.output).toMatch(/after the CIB change: (the primary moved from|new fail counts)/);
   }, 600_000);
