@@ -73,6 +73,16 @@ describe("recover and switchover on sr-pgsql-2node", () => {
     expect(onHost("pg1", "cibadmin -Q | head -1").match(/ epoch="(\d+)"/)![1]).toBe(epoch);
   });
 
+  it("a standby whose Pacemaker was stopped (as after a fence and a boot) follows as it is: recover starts Pacemaker there", async () => {
+    onHost("pg2", "systemctl stop pacemaker");
+    const r = await pgha(["recover", "pg2", ...ARGS]);
+    expect(r.code, r.output).toBe(0);
+    expect(r.stdout).toMatch(/found pg2: Pacemaker is not running there \(node offline\); primary pg1; would keep Pacemaker stopped on pg2, nothing to resynchronise, .*start Pacemaker there/);
+    expect(r.stdout.trim().split("\n").at(-1)).toMatch(/^pg2 recovered: nothing to resynchronise \(its timeline and WAL are an ancestor of the primary's\); it streams from pg1 \(HS:sync\)$/);
+    expect(onHost("pg2", "ls -d /var/lib/postgresql/15/pgha.pgha-* 2>/dev/null || true").trim()).toBe("");
+    await writeReadsBack("pg2-back");
+  });
+
   it("after kill -9 of the primary's postmaster: recover brings pg1 back to HS:sync, switchover fails back, diff is clean", async () => {
     onHost("pg1", `kill -9 $(head -1 ${DATA}/postmaster.pid)`);
     await until("pg2 promoted with vip-master", () => {
