@@ -1,5 +1,6 @@
 // `pgha status` and the table after apply: the cluster as Pacemaker and PostgreSQL see it, read from the
 // first node that answers.
+import { coveredFailCount, recoveryNeeds, recoveryWarning } from "./recovery-needs.js";
 import { GatherError } from "./gather.js";
 import type { ClusterModel, ClusterNode } from "./model/types.js";
 import { nodeSwitched, runtimeSwitches, switchWarning, type RuntimeSwitch } from "./runtime-switches.js";
@@ -78,10 +79,12 @@ export async function readStatus(model: ClusterModel, open: Opener): Promise<Sta
       if (state === "lost") warnings.push(`${n.name} cannot catch up: the primary removed WAL that its replication slot ${slotName(n.name)} kept (max_slot_wal_keep_size); rebuild it with pgha recover ${n.name}`);
       if (state === "unreserved") warnings.push(`${n.name} is about to lose the WAL it needs (slot ${slotName(n.name)} is past max_slot_wal_keep_size): bring it back now, or it will need pgha recover`);
     }
+    const needs = recoveryNeeds(model, cluster);
+    warnings.push(...needs.map(recoveryWarning));
     for (const n of cluster.nodes) {
       // Beyond the switches in the configuration: a standby that lasts until the node reboots.
       if (n.standby && !nodeSwitched(switches, n.name, "standby")) warnings.push(`node ${n.name} is in standby`);
-      for (const f of n.failcounts) warnings.push(`fail count ${f.count} for ${f.resource} on ${n.name} (crm_resource --cleanup)`);
+      for (const f of n.failcounts.filter((f) => !coveredFailCount(needs, model, n.name, f.resource))) warnings.push(`fail count ${f.count} for ${f.resource} on ${n.name} (crm_resource --cleanup)`);
     }
     return { cluster, replication, leftoverConstraints, switches, warnings };
   } finally {

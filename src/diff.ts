@@ -5,6 +5,7 @@ import { createTwoFilesPatch } from "diff";
 import { authkeyDrifts } from "./authkey.js";
 import { flattenCib, isMoveConstraint, summarize } from "./cib-diff.js";
 import { predictionOf, simulateScript } from "./cib-predict.js";
+import { coveredFailCount, recoveryNeeds, recoveryWarning, type RecoveryNeed } from "./recovery-needs.js";
 import { desiredCibScript, PGHA_DIR } from "./cib-script.js";
 import { missingFlags, type Prediction } from "./transition.js";
 import type { HostFacts } from "./facts.js";
@@ -88,18 +89,22 @@ async function cibDrift(model: ClusterModel, rendered: RenderedCluster, node: st
 async function runtimeWarnings(model: ClusterModel, conn: Connection, facts: Record<string, HostFacts>, moves: string[], switches: RuntimeSwitch[]): Promise<string[]> {
   const warnings = moves.map((m) => `constraint ${m} was left by crm_resource --move/--ban: it can stop the next failover (crm_resource --clear -r <resource>)`);
   warnings.push(...switches.map(switchWarning));
+  const locked = model.nodes.filter((n) => facts[n.name]!.pgsqlLock && !facts[n.name]!.postgresRunning).map((n) => n.name);
+  let needs: RecoveryNeed[] = [];
   const r = await conn.exec("crm_mon -1 --output-as=xml");
   if (r.code === 0) {
     const s = parseCrmMon(r.stdout);
+    needs = recoveryNeeds(model, s, locked);
+    warnings.push(...needs.map(recoveryWarning));
     for (const n of s.nodes) {
       if (!n.online) warnings.push(`node ${n.name} is offline`);
       // Beyond the switches in the configuration: a standby or maintenance that lasts until the node reboots.
       if (n.standby && !nodeSwitched(switches, n.name, "standby")) warnings.push(`node ${n.name} is in standby`);
       if (n.maintenance && !nodeSwitched(switches, n.name, "maintenance")) warnings.push(`node ${n.name} is in maintenance`);
-      for (const f of n.failcounts) warnings.push(`fail count ${f.count} for ${f.resource} on ${n.name} (crm_resource --cleanup -r ${f.resource} -N ${n.name})`);
+      for (const f of n.failcounts.filter((f) => !coveredFailCount(needs, model, n.name, f.resource))) warnings.push(`fail count ${f.count} for ${f.resource} on ${n.name} (crm_resource --cleanup -r ${f.resource} -N ${n.name})`);
     }
   }
-  for (const n of model.nodes) {
+  for (const n of model.nodes.filter((x) => !needs.some((r) => r.node === x.name))) {
     const f = facts[n.name]!;
     if (f.pgsqlLock && !f.postgresRunning) {
       warnings.push(`${n.name}: ${model.postgresql.tmpdir}/PGSQL.lock is left on a stopped node: the pgsql agent will not start PostgreSQL there until the node is rebuilt as a standby and the lock removed`);
