@@ -1,6 +1,7 @@
 // Task modules: the only code that changes hosts. Each reads what it needs (facts gathered up front, or a
 // quick live check where an earlier step changed the state), then acts unless in check mode, and says
 // whether it changed anything.
+import { recoveryNeeds, recoveryWarning, type RecoveryNeed } from "./recovery-needs.js";
 import { posix } from "node:path";
 import { corosyncAuthkey } from "./authkey.js";
 import type { HostFacts } from "./facts.js";
@@ -333,7 +334,7 @@ export function heldBack(s: ClusterStatus | undefined, model: ClusterModel): str
 }
 
 /** What is still missing for `condition`, or nothing when it holds. */
-export function missingFor(condition: string, s: ClusterStatus | undefined, model: ClusterModel, replicating: string[]): string[] {
+export function missingFor(condition: string, s: ClusterStatus | undefined, model: ClusterModel, replicating: string[], failed: string[] = []): string[] {
   if (!s) return ["Pacemaker is not answering"];
   const missing: string[] = [];
   if (!s.quorum) missing.push("quorum");
@@ -351,7 +352,8 @@ export function missingFor(condition: string, s: ClusterStatus | undefined, mode
   const primaries = instances.filter((r) => /^(Promoted|Master)$/.test(r.role)).flatMap((r) => r.nodes);
   if (primaries.length !== 1) missing.push(`one promoted ${pgId} (now: ${primaries.join(", ") || "none"})`);
   // A node in standby or maintenance (the operator's switch) is not expected to run a standby.
-  const standbys = model.nodes.map((n) => n.name).filter((n) => !primaries.includes(n) && !awayNodes(s).includes(n));
+  // Nor is a node where Pacemaker gave up on PostgreSQL: it waits for pgha recover, not for time.
+  const standbys = model.nodes.map((n) => n.name).filter((n) => !primaries.includes(n) && !awayNodes(s).includes(n) && !failed.includes(n));
   const notStandby = standbys.filter((n) => !instances.some((r) => r.nodes.includes(n) && /^(Unpromoted|Slave)$/.test(r.role)));
   if (notStandby.length) missing.push(`standby role on ${notStandby.join(", ")}`);
   const notStreaming = standbys.filter((n) => !replicating.includes(n));
@@ -386,10 +388,13 @@ export async function waitFor(ctx: RunCtx, h: HostCtx, args: Record<string, unkn
   const condition = String(args.condition);
   let s: ClusterStatus | undefined;
   let held: string | undefined;
+  let failed: RecoveryNeed[] = [];
   await poll(ctx, h, condition, args.timeout, async () => {
     s = await clusterStatus(ctx, h);
     held = condition === "replication" ? heldBack(s, ctx.model) : undefined;
     if (held) return [];
+    // Only where the playbook asks (after a change, not while a job of pgha's own brings a node back).
+    failed = condition === "replication" && args.failed === "report" && s ? failedStandbys(s, ctx.model) : [];
     let replicating: string[] = [];
     const primary = promotedNode(s, ctx.model.resourceIds.postgresql);
     const ph = ctx.hosts.find((x) => x.node.name === primary);
@@ -397,11 +402,16 @@ export async function waitFor(ctx: RunCtx, h: HostCtx, args: Record<string, unkn
       const r = await exec(ctx, ph, psqlRows(ctx, "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming'"));
       replicating = r.code === 0 ? r.stdout.split("\n").filter(Boolean) : [];
     }
-    return missingFor(condition, s, ctx.model, replicating);
+    return missingFor(condition, s, ctx.model, replicating, failed.map((f) => f.node));
   });
+  if (failed.length) throw new TaskError(h.node.name, `${failed.map(recoveryWarning).join("; ")}. The rest of the cluster is as the spec says; nothing that needs every node ran after this`);
   const away = s ? awayNodes(s) : [];
   return { changed: false, msg: held ? `not waited for the primary and standbys: ${held}` : away.length ? `not waited for ${away.join(", ")}: in standby or maintenance` : undefined };
 }
+
+/** Standbys that Pacemaker gave up on (a fail count, no standby running): they need pgha recover, not a wait. */
+const failedStandbys = (s: ClusterStatus, model: ClusterModel): RecoveryNeed[] =>
+  recoveryNeeds(model, s).filter((r) => r.reasons.some((x) => x.startsWith("fail count")) && r.reasons.some((x) => x.includes("not running as a standby")));
 
 /** The node that runs PostgreSQL as primary (promoted, or started for the shared disk). */
 export const runningPrimary = (s: ClusterStatus | undefined, postgresql: string): string | undefined =>

@@ -72,5 +72,7 @@ describe("the operator's switches in the CIB", () => {
     // The primary is still required: a node in standby excuses only itself.
     const noPrimary = parseCrmMon(stopped.replace('role="Promoted"', 'role="Unpromoted"').replace(/(<node name="pg2" id="2" [^>]*) standby="false"/, '$1 standby="true"'));
     expect(missingFor("replication", noPrimary, model, [])).toContain("one promoted pgsql (now: none)");
+    // A standby Pacemaker gave up on is not waited for either: wait_for reports it for pgha recover.
+    expect(missingFor("replication", parseCrmMon(stopped), model, [], ["pg2"])).toEqual([]);
   });
 });
