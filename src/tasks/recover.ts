@@ -41,6 +41,9 @@ const lastLine = (s: string) => s.trim().split("\n").at(-1) ?? "";
 
 /** How the node's data can become a standby of the primary, read without changing it. */
 async function decide(ctx: RunCtx, x: HostCtx): Promise<Resync> {
+  // An earlier run's copy may outlive its dropped connection: never two at once on one data directory.
+  const busy = (await exec(ctx, x, "pidof pg_rewind pg_basebackup")).stdout.trim();
+  if (busy) throw new TaskError(x.node.name, `pg_rewind or pg_basebackup of an earlier run still runs there (pid ${busy}); rerun once it has ended`);
   const c = await control(ctx, x);
   if (!c) return { how: "pg_basebackup", why: "no data directory" };
   const state = (await must(ctx, x, `cat ${STATE_FILE} 2>/dev/null || true`)).trim();

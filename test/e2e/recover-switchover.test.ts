@@ -2,9 +2,10 @@
 // Pacemaker and leaves no move constraint; pgha recover is a no-op on a healthy standby, refuses on the
 // primary, and after the primary's postmaster is killed (Pacemaker fails over) brings the old primary
 // back as a sync standby, keeping its old data directory; switchover then fails back.
+import { spawn } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { labSh } from "./lab-helpers.js";
-import { clusterOn, exampleArgs, onHost, pgha, psqlOn, until, where } from "./pgha-helpers.js";
+import { clusterOn, ENV, exampleArgs, onHost, pgha, psqlOn, until, where } from "./pgha-helpers.js";
 
 const ARGS = exampleArgs("sr-pgsql-2node");
 const DATA = "/var/lib/postgresql/15/pgha";
@@ -22,6 +23,27 @@ const settled = (primary: string, standby: string) =>
     },
     180_000,
   );
+/** Runs pgha and kills it (SIGKILL, as a dropped session) once its output matches `at`; returns the output. */
+function pghaKilledAt(args: string[], at: RegExp): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn("node", ["bin/pgha.js", ...args], { env: ENV, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const feed = (c: Buffer) => {
+      out += c.toString();
+      if (at.test(out)) child.kill("SIGKILL");
+    };
+    child.stdout.on("data", feed);
+    child.stderr.on("data", feed);
+    child.on("close", () => resolve(out));
+  });
+}
+const failOver = async () => {
+  onHost("pg1", `kill -9 $(head -1 ${DATA}/postmaster.pid)`);
+  await until("pg2 promoted with vip-master", () => {
+    const s = clusterOn("pg2");
+    return where(s, "pgsql", "Promoted").join() === "pg2" && where(s, "vip-master", "Started").join() === "pg2";
+  }, 180_000);
+};
 /** A row written through vip-master is readable on both nodes. */
 async function writeReadsBack(value: string): Promise<void> {
   viaVip(`INSERT INTO e2e VALUES ('${value}')`);
@@ -84,11 +106,7 @@ describe("recover and switchover on sr-pgsql-2node", () => {
   });
 
   it("after kill -9 of the primary's postmaster: recover brings pg1 back to HS:sync, switchover fails back, diff is clean", async () => {
-    onHost("pg1", `kill -9 $(head -1 ${DATA}/postmaster.pid)`);
-    await until("pg2 promoted with vip-master", () => {
-      const s = clusterOn("pg2");
-      return where(s, "pgsql", "Promoted").join() === "pg2" && where(s, "vip-master", "Started").join() === "pg2";
-    }, 180_000);
+    await failOver();
     viaVip("INSERT INTO e2e VALUES ('after-failover')"); // read on pg1 once it is recovered
     expect(psqlOn("pg2", "SELECT count(*) FROM e2e WHERE v = 'after-failover'")).toBe("1");
     expect(onHost("pg1", `test -e ${LOCK} && echo locked`).trim()).toBe("locked");
@@ -123,5 +141,23 @@ describe("recover and switchover on sr-pgsql-2node", () => {
     const d = await pgha(["diff", ...ARGS]);
     expect(d.code, d.output).toBe(0);
     expect(d.output).not.toMatch(/warning/i);
+  });
+
+  it("a recover killed in the middle of pg_rewind (a dropped session) converges on a rerun, and what it kept stays on disk", async () => {
+    await failOver();
+    const first = await pghaKilledAt(["recover", "-v", "pg1", ...ARGS], /pg_rewind -D/);
+    const firstKept = /^pg1: +(\/var\/lib\/postgresql\/15\/pgha\.pgha-\d{14})$/m.exec(first)?.[1];
+    expect(firstKept, first).toBeDefined();
+    await until("no pg_rewind left on pg1", () => onHost("pg1", "pidof pg_rewind || true").trim() === "", 120_000, 1000);
+    const r = await pgha(["recover", "pg1", ...ARGS]);
+    expect(r.code, r.output).toBe(0);
+    const last = r.stdout.trim().split("\n").at(-1)!;
+    expect(last).toMatch(/^pg1 recovered: pg_basebackup \(an earlier pg_rewind did not finish\); old data directory kept at \/var\/lib\/postgresql\/15\/pgha\.pgha-\d{14}; it streams from pg2 \(HS:sync\)$/);
+    const kept = /kept at (\S+?);/.exec(last)![1]!;
+    for (const dir of [firstKept!, kept]) expect(onHost("pg1", `test -f ${dir}/PG_VERSION && echo kept`).trim()).toBe("kept");
+    expect(onHost("pg1", "test -e /var/lib/pgha/recover.state || echo gone").trim()).toBe("gone");
+    const back = await pgha(["switchover", "--to", "pg1", ...ARGS]);
+    expect(back.code, back.output).toBe(0);
+    await settled("pg1", "pg2");
   });
 });
