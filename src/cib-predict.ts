@@ -61,7 +61,11 @@ export function surprises(before: ClusterStatus | undefined, after: ClusterStatu
   const was = runningPrimary(before, postgresql);
   const now = runningPrimary(after, postgresql);
   if (was && now !== was && !plan?.disruptions.includes("move-primary")) {
-    out.push(`the primary moved from ${was} to ${now ?? "nowhere"}, which the plan did not say; ${was} must be rebuilt as a standby of ${now ?? "a new primary"} before it rejoins`);
+    out.push(
+      now
+        ? `the primary moved from ${was} to ${now}, which the plan did not say; ${was} must be rebuilt as a standby of ${now} before it rejoins (pgha recover ${was})`
+        : `the primary on ${was} stopped and no node was promoted, which the plan did not say: the cluster has no primary now (pgha status shows why)`,
+    );
   }
   const old = failsOf(before);
   const fresh = [...failsOf(after)].filter(([k, n]) => n > (old.get(k) ?? 0)).map(([k, n]) => `${k} (${n})`);

@@ -39,9 +39,15 @@ describe("surprises", () => {
 
   it("a restart that ends in a failover is a surprise, named with the node that must be rebuilt", () => {
     expect(surprises(state("pg1"), state("pg2", { pg1: 1 }), "pgsql", restart)).toEqual([
-      "the primary moved from pg1 to pg2, which the plan did not say; pg1 must be rebuilt as a standby of pg2 before it rejoins",
+      "the primary moved from pg1 to pg2, which the plan did not say; pg1 must be rebuilt as a standby of pg2 before it rejoins (pgha recover pg1)",
       "new fail counts: pgsql on pg1 (1)",
     ]);
+  });
+
+  it("a primary that stopped with nobody promoted says so", () => {
+    const none = state("pg1");
+    none.resources = none.resources.map((r) => ({ ...r, role: "Stopped" }));
+    expect(surprises(state("pg1"), none, "pgsql", restart)).toEqual(["the primary on pg1 stopped and no node was promoted, which the plan did not say: the cluster has no primary now (pgha status shows why)"]);
   });
 
   it("a planned move is not a surprise; an old fail count is not a new one", () => {
