@@ -12,6 +12,7 @@ PACKAGES=(
   iproute2                                       # ip netns, bridges, veths
   kmod                                           # modprobe: the Filesystem agent calls it
   iputils-ping                                   # ocf:pacemaker:ping (targets 10.117.1.1 and .2)
+  iptables                                       # fault tests cut a host's links inside it (INPUT and OUTPUT)
   procps psmisc                                  # ps/pidof/fuser, used by agents and the systemctl stand-in
   util-linux e2fsprogs                           # unshare/nsenter/losetup, mkfs.ext4 (normally present)
 )

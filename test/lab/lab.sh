@@ -8,6 +8,10 @@
 #   lab.sh poweroff pgN      pull the plug: links dark, every process killed at once; the host stays down
 #   lab.sh boot pgN          power a host back on: fresh /run, its network, sshd only (no cluster daemons)
 #
+# `up` also starts the lab's "BMC" (`lab.sh bmc-serve`, a root-namespace daemon) and installs the fence
+# agent /usr/sbin/fence_pgha_lab, which asks the BMC to power-cycle a host through $LAB/bmc: a directory
+# the hosts see but not on their cluster links, so fencing works while a target's links are cut.
+#
 # A "host" is a set of Linux namespaces, not a VM: its own network namespace (two
 # links, eth1 and eth2, on two private bridges, like a cluster's redundant
 # heartbeat), and its own mount, UTS and PID namespaces, so that its hostname is
@@ -22,7 +26,7 @@
 #   - `down` only ends processes it finds through the hosts' namespaces (by pid),
 #     never by name (no pkill/killall);
 #   - nothing on the root namespace is stopped or changed, apart from the lab's
-#     own bridges, loop device, /dev/pgha-shared and state dir.
+#     own bridges, loop device, /dev/pgha-shared, state dir, BMC daemon and fence agent.
 set -euo pipefail
 
 LAB=/var/lib/pgha-lab
@@ -36,6 +40,9 @@ OCF_FUNCS=/usr/lib/ocf/lib/heartbeat/ocf-shellfuncs
 OCF_FUNCS_FIXED=$LAB/ocf-shellfuncs
 BIN_DIR=$LAB/bin             # copies of host-init.sh and systemctl (see `up`)
 MOUNTPOINTS_MADE=$LAB/mountpoints-created
+BMC=$LAB/bmc                 # the BMC's request (req/) and answer (res/) directories
+BMC_PID=$LAB/bmc.pid
+FENCE_AGENT=/usr/sbin/fence_pgha_lab   # Pacemaker runs fence agents from /usr/sbin only (shared by the hosts)
 SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 BRIDGES=(pghabr1 pghabr2)
@@ -158,10 +165,23 @@ stop_host() { # stop_host NAME [plug]: a clean stop (TERM first), or pulling the
   done
 }
 
+stop_bmc() { # by its recorded pid, and only if that process is our BMC
+  local pid
+  pid=$(cat "$BMC_PID" 2>/dev/null) || return 0
+  if tr '\0' ' ' 2>/dev/null </proc/"$pid"/cmdline | grep -q "lab.sh bmc-serve"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait_gone 50 "$pid" || die "could not end the BMC daemon (pid $pid)"
+  fi
+  rm -f "$BMC_PID"
+}
+
 cmd_down() {
   require_root
   local name mp loop
+  stop_bmc   # first: it must not boot a host while we stop them
   for name in $(host_names); do stop_host "$name"; done
+  rm -rf --one-file-system "$BMC"
+  if grep -qs '^# fence_pgha_lab: the pgha lab' "$FENCE_AGENT"; then rm -f "$FENCE_AGENT"; fi
   # Host-side veths vanish with their namespaces; the bridges are ours to delete.
   for br in "${BRIDGES[@]}"; do
     ip link show "$br" &>/dev/null && ip link del "$br"
@@ -333,7 +353,10 @@ make_host_net() { # make_host_net NAME INDEX: eth1/eth2 inside, veth peers on th
   local name=$1 idx=$2 i
   ip netns add "$name"
   for i in 0 1; do
-    ip link add "$name-l$((i + 1))" type veth peer name "eth$((i + 1))" netns "$name"
+    # A fixed MAC per host and link, as a server's NIC keeps its MAC across a reboot: with a new one,
+    # the others' ARP caches point at the old one and a booted host is unreachable for up to a minute.
+    ip link add "$name-l$((i + 1))" type veth peer name "eth$((i + 1))" \
+      address "02:00:00:11:7$((i + 1)):0$idx" netns "$name"
     sysctl -qw "net.ipv6.conf.$name-l$((i + 1)).disable_ipv6=1" 2>/dev/null || true
     ip link set "$name-l$((i + 1))" master "${BRIDGES[$i]}" up
     ip netns exec "$name" sysctl -qw "net.ipv6.conf.eth$((i + 1)).disable_ipv6=1" 2>/dev/null || true
@@ -422,7 +445,8 @@ cmd_up() {
   [[ -f $KEY ]] || ssh-keygen -q -t ed25519 -N '' -C pgha-lab -f "$KEY"
   # Hosts run copies: bash reads scripts as it goes, so editing the repo's copy must
   # not change a running init.
-  install -m 755 "$SRC_DIR/host-init.sh" "$SRC_DIR/systemctl" "$BIN_DIR/"
+  install -m 755 "$SRC_DIR/host-init.sh" "$SRC_DIR/systemctl" "$SRC_DIR/lab.sh" "$BIN_DIR/"
+  install -m 755 "$SRC_DIR/fence_pgha_lab" "$FENCE_AGENT"
   make_fixed_ocf_shellfuncs
   printf '%s\n' "${PRIVATE_DIRS[@]}" >"$LAB/private-dirs"
   for d in "${PRIVATE_DIRS[@]}"; do
@@ -437,6 +461,7 @@ cmd_up() {
   write_known_hosts "$nodes"
   write_inventory "$nodes"
   echo "$nodes" >"$LAB/nodes"
+  start_bmc
   log "up: $nodes hosts in $((SECONDS - t0)) s; inventory $INVENTORY, shared disk $SHARED_LINK -> $(readlink "$SHARED_LINK")"
   for ((i = 1; i <= nodes; i++)); do
     log "  pg$i  $(addr_of "$i" 0) / $(addr_of "$i" 1)   ssh -i $KEY -o UserKnownHostsFile=$KNOWN_HOSTS root@$(addr_of "$i" 0)"
@@ -495,11 +520,78 @@ cmd_boot() {
   log "booted $name"
 }
 
+# ---------------------------------------------------------------- the BMC
+
+start_bmc() {
+  install -d -m 700 "$BMC" "$BMC/req" "$BMC/res"
+  # Detached like a host (setsid, no descriptor of the caller: a flock'd fd would hold the lab's lock),
+  # running the copy in $BIN_DIR: bash reads a script as it goes.
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do fd=${fd##*/}; ((fd > 2)) && eval "exec $fd>&-"; done 2>/dev/null
+    exec setsid /bin/bash "$BIN_DIR/lab.sh" bmc-serve </dev/null >"$LAB/bmc.log" 2>&1
+  ) &
+  local i
+  for ((i = 0; i < 50; i++)); do [[ -s $BMC_PID ]] && return 0; sleep 0.1; done
+  die "the BMC daemon did not start (see $LAB/bmc.log)"
+}
+
+# bmc_do FROM ACTION TARGET: one request, its answer on stdout. Only the lab's own hosts, only these actions.
+bmc_do() {
+  local from=$1 action=$2 target=$3
+  case $action in
+    monitor) echo ok; return;;
+    list) host_names; return;;
+    status|on|off|reboot) ;;
+    *) echo "error: unknown action '$action'"; return;;
+  esac
+  if ! [[ $target =~ ^pg[1-5]$ && -d $HOSTS_DIR/$target ]]; then echo "error: no lab host '$target'"; return; fi
+  local on=0
+  init_pid_of "$target" >/dev/null && on=1
+  [[ $action == status ]] || log "bmc: $from asks: $action $target"
+  # poweroff/boot in a process of their own: `set -e` must hold in them, and it would not in a subshell tested with ||
+  case $action in
+    status) ((on)) && echo on || echo off; return;;
+    on) ((on)) || lab boot "$target" || return;;
+    off) ((!on)) || lab poweroff "$target" || return;;
+    reboot)
+      if ((on)); then lab poweroff "$target" || return; sleep 1; fi
+      lab boot "$target" || return;;
+  esac
+  log "bmc: $action $target done"
+  echo ok
+}
+
+lab() { # lab CMD HOST: run `lab.sh CMD HOST`, or say on stdout that it failed
+  /bin/bash "$BIN_DIR/lab.sh" "$1" "$2" >&2 || { echo "error: $1 $2 failed"; return 1; }
+}
+
+cmd_bmc_serve() {
+  require_root
+  set +e   # a daemon: one failed request must not end it
+  echo $$ >"$BMC_PID"
+  trap 'log "bmc: TERM: stopping"; exit 0' TERM INT
+  log "bmc: serving $BMC"
+  local req id from action target rest
+  while :; do
+    for req in "$BMC"/req/*.req; do
+      [[ -f $req ]] || continue
+      id=${req##*/}; id=${id%.req}
+      from=- action=- target=-
+      read -r from action target rest <"$req" || true
+      rm -f "$req"
+      [[ $id =~ ^[A-Za-z0-9_-]{1,80}$ ]] || continue
+      bmc_do "$from" "$action" "$target" >"$BMC/res/.$id" && mv "$BMC/res/.$id" "$BMC/res/$id"
+    done
+    sleep 0.2
+  done
+}
+
 CMD=${1-}
 case ${1-} in
   up) shift; cmd_up "$@";;
   poweroff) shift; cmd_poweroff "$@"; log "powered off $1";;
   boot) shift; cmd_boot "$@";;
+  bmc-serve) shift; cmd_bmc_serve;;   # started by `up`
   down) shift; cmd_down; log "down";;
   status) shift; cmd_status;;
   exec)
