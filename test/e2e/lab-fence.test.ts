@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LAB_DIR, labSh } from "./lab-helpers.js";
-import { clusterOn, onHost, pgha, psqlOn, specEdited, until, where } from "./pgha-helpers.js";
+import { clusterOn, onHost, pgha, psqlOn, settled, specEdited, until, where } from "./pgha-helpers.js";
 
 const EXAMPLE = "sr-pgsql-2node";
 /** The example's spec with the lab's fence agent instead of fence_dummy (pcmk_host_list kept). */
@@ -27,16 +27,6 @@ function expectFreshlyBooted(h: string, initBefore: string): void {
   expect(procs).toContain("sshd");
   expect([...procs].filter((p) => !["bash", "sleep", "sshd", "sh", "ps"].includes(p)), [...procs].join(" ")).toEqual([]);
 }
-/** The primary on `primary` with vip-master, `standby` streaming as HS:sync. */
-const settled = (primary: string, standby: string) =>
-  until(
-    `${primary} primary, ${standby} HS:sync`,
-    () => {
-      const s = clusterOn(primary);
-      return where(s, "pgsql", "Promoted").join() === primary && where(s, "vip-master", "Started").join() === primary && s.nodes.find((n) => n.name === standby)?.attributes["pgsql-status"] === "HS:sync";
-    },
-    180_000,
-  );
 async function recover(h: string): Promise<void> {
   const r = await pgha(["recover", h, ...ARGS]);
   expect(r.code, r.output).toBe(0);

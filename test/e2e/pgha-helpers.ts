@@ -90,3 +90,14 @@ export function specEdited(spec: string, ...edits: [string, string][]): string {
   writeFileSync(file, text);
   return file;
 }
+
+/** The sr-pgsql-2node cluster settled: the primary with its VIPs on `primary`, and `standby` streaming as HS:sync. */
+export const settled = (primary: string, standby: string) =>
+  until(
+    `${primary} primary, ${standby} HS:sync`,
+    () => {
+      const s = clusterOn(primary);
+      return where(s, "pgsql", "Promoted").join() === primary && where(s, "vip-master", "Started").join() === primary && s.nodes.find((n) => n.name === standby)?.attributes["pgsql-status"] === "HS:sync";
+    },
+    180_000,
+  );

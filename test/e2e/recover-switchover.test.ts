@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { labSh } from "./lab-helpers.js";
-import { clusterOn, ENV, exampleArgs, onHost, pgha, psqlOn, until, where } from "./pgha-helpers.js";
+import { clusterOn, ENV, exampleArgs, onHost, pgha, psqlOn, settled, until, where } from "./pgha-helpers.js";
 
 const ARGS = exampleArgs("sr-pgsql-2node");
 const DATA = "/var/lib/postgresql/15/pgha";
@@ -13,16 +13,6 @@ const LOCK = "/var/lib/postgresql/tmp/PGSQL.lock";
 const constraints = () => onHost("pg1", "cibadmin -Q -o constraints");
 const viaVip = (sql: string) => onHost("pg1", `cd / && PGPASSWORD=app-pw psql -X -At -h 10.117.1.100 -U app -d postgres -c "${sql}"`).trim();
 const statusOf = (h: string) => clusterOn("pg1").nodes.find((n) => n.name === h)?.attributes["pgsql-status"];
-/** The primary with its VIPs on `primary`, and `standby` streaming as HS:sync. */
-const settled = (primary: string, standby: string) =>
-  until(
-    `${primary} primary, ${standby} HS:sync`,
-    () => {
-      const s = clusterOn(primary);
-      return where(s, "pgsql", "Promoted").join() === primary && where(s, "vip-master", "Started").join() === primary && s.nodes.find((n) => n.name === standby)?.attributes["pgsql-status"] === "HS:sync";
-    },
-    180_000,
-  );
 /** Runs pgha and kills it (SIGKILL, as a dropped session) once its output matches `at`; returns the output. */
 function pghaKilledAt(args: string[], at: RegExp): Promise<string> {
   return new Promise((resolve) => {
