@@ -36,9 +36,12 @@ describe.each(["sr-pgsql-2node", "paf-3node"])("%s on the lab", (example) => {
     const conn = conns.get(node)!;
     const file = rendered.files.find((f) => f.node === node && f.path === "/etc/corosync/corosync.conf")!;
     const tmp = "/tmp/pgha-render-check.conf";
-    expect((await conn.exec(`cat > ${tmp}`, { stdin: file.content })).code).toBe(0);
-    // to_stderr so that any complaint is visible; the rest of the file is as rendered
-    const r = await conn.exec(`sed -i 's/to_stderr: no/to_stderr: yes/' ${tmp} && corosync -t -c ${tmp}; echo "rc=$?"; rm -f ${tmp}`);
+    const key = "/tmp/pgha-render-check.key";
+    // With crypto on corosync reads its key: a scratch one stands in for /etc/corosync/authkey, which only
+    // apply creates. to_stderr so that any complaint is visible; the rest of the file is as rendered.
+    const conf = file.content.replace(/^(\s*)crypto_hash: .*$/m, `$&\n$1keyfile: ${key}`).replace("to_stderr: no", "to_stderr: yes");
+    expect((await conn.exec(`cat > ${tmp} && head -c 256 /dev/urandom > ${key}`, { stdin: conf })).code).toBe(0);
+    const r = await conn.exec(`corosync -t -c ${tmp}; echo "rc=$?"; rm -f ${tmp} ${key}`);
     expect(r.stdout + r.stderr).toMatch(/rc=0/);
     expect(r.stderr).not.toMatch(/error|No valid name found/i);
   });
