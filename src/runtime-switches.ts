@@ -3,6 +3,7 @@
 // cib-script.ts), and diff, status and apply say each one that holds something back. Read from the CIB's
 // configuration (cibadmin -Q), not from crm_mon, which cannot tell a switch from what follows from it.
 import { XMLParser } from "fast-xml-parser";
+import { arr, type X } from "./status.js";
 
 export interface RuntimeSwitch {
   /** The cluster property, a resource's meta attribute, or a permanent node attribute. */
@@ -19,8 +20,6 @@ const parser = new XMLParser({
   isArray: (name) => ["cluster_property_set", "meta_attributes", "instance_attributes", "nvpair", "node", "primitive", "group", "clone", "master", "bundle"].includes(name),
 });
 
-type X = Record<string, unknown>;
-const arr = (v: unknown): X[] => (Array.isArray(v) ? (v as X[]) : v ? [v as X] : []);
 /** Pacemaker's own reading of a boolean. */
 export const truthy = (v: string) => /^(true|on|yes|y|1)$/i.test(v);
 

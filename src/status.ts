@@ -40,8 +40,9 @@ const parser = new XMLParser({
   isArray: (name) => ["node", "resource", "clone", "group", "attribute", "resource_history", "rsc_location", "primitive", "instance_attributes", "nvpair"].includes(name),
 });
 
-type X = Record<string, unknown>;
-const arr = (v: unknown): X[] => (Array.isArray(v) ? (v as X[]) : v ? [v as X] : []);
+export type X = Record<string, unknown>;
+/** fast-xml-parser gives one child as an object and several as an array: always an array. */
+export const arr = (v: unknown): X[] => (Array.isArray(v) ? (v as X[]) : v ? [v as X] : []);
 const bool = (v: unknown) => v === "true";
 
 export function parseCrmMon(xml: string): ClusterStatus {
