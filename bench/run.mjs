@@ -3,6 +3,13 @@
 // number of nodes. Run after `npm run build`; imports only from dist/ and runs bin/pgha.js.
 //
 //   node bench/run.mjs [--nodes 2,3,5] [--samples 5] [--changed-samples 3] [--ansible-nodes 3] [--render-only] [--keep-lab]
+//                      [--only noop] [--append]
+//
+// --only noop: per size only the lab, the initial build and the no-op samples (pgha apply, diff and status
+// against the physical limit, bench/physical-limit.sh), no Ansible or one-file-changed runs: a part that
+// fits in one short hold of the lab lock. Run it once per size with --append to collect 2, 3 and 5 nodes:
+//   flock -o /tmp/pgha-lab.lock node bench/run.mjs --only noop --nodes 2
+//   flock -o /tmp/pgha-lab.lock node bench/run.mjs --only noop --nodes 3 --append   (and so on)
 //
 // For every node count N: generate an inventory and a PAF spec for pg1..pgN (from inventories/paf-3node),
 // time render/validate without the lab, bring the lab up with N fresh hosts, time the initial build
@@ -25,6 +32,9 @@ const DIST = join(ROOT, "dist");
 const LAB_SH = join(ROOT, "test", "lab", "lab.sh");
 const LAB_INVENTORY = "/var/lib/pgha-lab/inventory.yml";
 const PLAYBOOK = join(ROOT, "bench", "ansible", "push.yml");
+const PHYSICAL_LIMIT = join(ROOT, "bench", "physical-limit.sh");
+const LAB_KEY = "/var/lib/pgha-lab/id_ed25519";
+const LAB_KNOWN_HOSTS = "/var/lib/pgha-lab/known_hosts";
 const RESULTS = join(ROOT, "bench", "results.json");
 const DOC = join(ROOT, "docs", "benchmarks.md");
 const TEMPLATE_EXAMPLE = join(ROOT, "inventories", "paf-3node");
@@ -36,6 +46,8 @@ const { values: argv } = parseArgs({
     "changed-samples": { type: "string", default: "3" },
     "render-samples": { type: "string", default: "20" },
     "render-only": { type: "boolean", default: false },
+    // Only these parts of a size's lab run: noop (the physical limit, pgha's no-op apply, diff, status).
+    only: { type: "string" },
     "keep-lab": { type: "boolean", default: false },
     // Second run to complete a first one cut short: skip Ansible, keep the other sizes' results.
     "no-ansible": { type: "boolean", default: false },
@@ -50,6 +62,8 @@ const SIZES = argv.nodes.split(",").map(Number);
 const SAMPLES = Number(argv.samples);
 const CHANGED_SAMPLES = Number(argv["changed-samples"]);
 const RENDER_SAMPLES = Number(argv["render-samples"]);
+const ONLY = argv.only?.split(",");
+if (ONLY && !ONLY.every((p) => p === "noop")) throw new Error(`--only takes noop, not ${argv.only}`);
 
 const ENV = { ...process.env, PGHA_REPL_PASSWORD: process.env.PGHA_REPL_PASSWORD || "bench-Repl-pw", CI: "true" };
 delete ENV.ANSIBLE_GATHERING;
@@ -167,7 +181,7 @@ function generateInputs(dir, n) {
   spec.postgresql.parameters.synchronous_standby_names = `ANY 1 (${names.join(", ")})`;
   writeFileSync(join(dir, "hosts.yml"), YAML.stringify(inv));
   writeFileSync(join(dir, "cluster.yml"), YAML.stringify(spec));
-  return { inventory: join(dir, "hosts.yml"), spec: join(dir, "cluster.yml"), names };
+  return { inventory: join(dir, "hosts.yml"), spec: join(dir, "cluster.yml"), names, addresses: names.map((_, i) => addr(i + 1, 1)) };
 }
 
 // ------------------------------------------------------------------------------------------ pgha in-process
@@ -342,6 +356,64 @@ async function changeFileOnEveryNode(names, path, tag) {
   for (const n of names) lab("exec", n, "sh", "-c", `echo '# bench: changed behind the back of pgha (${tag})' >> ${path}`);
 }
 
+/**
+ * The no-op samples, alternating so that drift in the machine's load hits all alike: the physical limit
+ * (bench/physical-limit.sh), pgha apply, diff and status, then (unless skipped) Ansible with and without
+ * facts. pgha's ratio to the physical limit comes from these samples only.
+ */
+async function noopSamples(S, n, input, files, I, taskNames, peer) {
+  const physicalArgs = (out) => [PHYSICAL_LIMIT, "-k", LAB_KEY, "-K", LAB_KNOWN_HOSTS, ...(out ? ["-O", out] : []), "-f", files.map((f) => f.path).join(" "), ...input.addresses];
+  {
+    // Once, untimed: the script reads what it must on every host (a hash and a stat per file, both services, the CIB's digest).
+    const out = join(tmpdir(), `pgha-bench-physical-${process.pid}`);
+    mkdirSync(out, { recursive: true });
+    const run = await runTimed("bash", physicalArgs(out));
+    if (run.code !== 0) throw new Error(`physical-limit.sh exited ${run.code}: ${run.stderr}`);
+    for (const a of input.addresses) {
+      const text = readFileSync(join(out, a), "utf8");
+      const hashes = text.match(/^[0-9a-f]{64}  \//gm)?.length ?? 0;
+      const active = text.match(/^active$/gm)?.length ?? 0;
+      if (hashes !== files.length || active !== 2 || !/^[0-9a-f]{64}  -$/m.test(text)) throw new Error(`physical-limit.sh on ${a} did not read everything:\n${text}`);
+    }
+    rmSync(out, { recursive: true, force: true });
+  }
+  log(`${n} nodes: no-op (${SAMPLES} x physical limit, pgha apply, diff, status${peer ? ", Ansible, Ansible without facts" : ""})`);
+  const x = { physical: [], apply: [], applyPhases: [], diff: [], status: [], af: [], an: [] };
+  for (let i = 0; i < SAMPLES; i++) {
+    const ph = await runTimed("bash", physicalArgs());
+    if (ph.code !== 0) throw new Error(`physical-limit.sh exited ${ph.code}: ${ph.stderr}`);
+    x.physical.push(sample(ph));
+    const p = await pghaRun(["apply", ...I]);
+    if (p.code !== 0) throw new Error(`pgha no-op apply exited ${p.code}:\n${p.stdout}\n${p.stderr}`);
+    const notNoop = !/ok: nothing changed/.test(p.stdout);
+    if (notNoop) log(`WARNING: pgha no-op apply changed something: ${pghaSummary(p)}`);
+    x.apply.push(sample(p, { summary: pghaSummary(p), ...(notNoop ? { not_a_noop: true } : {}) }));
+    x.applyPhases.push(phases(p, taskNames));
+    const d = await pghaRun(["diff", ...I]);
+    if (d.code !== 0) throw new Error(`pgha diff found drift or failed (exit ${d.code}):\n${d.stdout}\n${d.stderr}`);
+    x.diff.push(sample(d, { summary: pghaSummary(d) }));
+    const st = await pghaRun(["status", ...I]);
+    if (st.code !== 0 || !/quorate/.test(st.stdout)) throw new Error(`pgha status failed (exit ${st.code}):\n${st.stdout}\n${st.stderr}`);
+    x.status.push(sample(st));
+    if (!peer) continue;
+    const a = peer.check(await peer.ansible(true), "ansible no-op");
+    x.af.push(sample(a, { recap: recap(a) }));
+    const b = peer.check(await peer.ansible(false), "ansible no-op (no facts)");
+    x.an.push(sample(b, { recap: recap(b) }));
+  }
+  S.physical_limit = measurement(
+    "physical limit: bench/physical-limit.sh (one OpenSSH connection per host, all hosts in parallel, one command each: sha256sum and stat of the managed files, systemctl is-active corosync pacemaker, cibadmin -Q | sha256sum)",
+    "script under /usr/bin/time",
+    x.physical,
+  );
+  S.noop_apply = { ...measurement("no-op apply: node bin/pgha.js apply on the built cluster", "CLI under /usr/bin/time", x.apply), phases_per_sample: x.applyPhases };
+  S.diff = measurement("diff with nothing changed: node bin/pgha.js diff", "CLI under /usr/bin/time", x.diff);
+  S.status = measurement("node bin/pgha.js status on the built cluster", "CLI under /usr/bin/time", x.status);
+  if (peer) S.ansible_noop = measurement("Ansible no-op: ansible-playbook push.yml, facts gathered (default)", "ansible-playbook under /usr/bin/time (CPU: controller incl. forks)", x.af);
+  if (peer) S.ansible_noop_no_facts = measurement("Ansible no-op: ANSIBLE_GATHERING=explicit (no facts)", "ansible-playbook under /usr/bin/time", x.an);
+  save();
+}
+
 async function benchSize(n, work, phase) {
   const S = (results.sizes[n] ??= {});
   const input = generateInputs(join(work, `n${n}`), n);
@@ -417,45 +489,31 @@ async function benchSize(n, work, phase) {
     if (run.code !== 0) throw new Error(`${what} exited ${run.code}:\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-3000)}`);
     return run;
   };
-  log(`${n} nodes: warm-up and round-trip counts`);
-  const NA = argv["no-ansible"] || (argv["ansible-nodes"] !== undefined && !argv["ansible-nodes"].split(",").map(Number).includes(n));
+  const NA = ONLY !== undefined || argv["no-ansible"] || (argv["ansible-nodes"] !== undefined && !argv["ansible-nodes"].split(",").map(Number).includes(n));
   const skipped = { code: 0, lines: [], stdout: "", stderr: "" };
-  const aWarm = NA ? skipped : check(await ansible(true), "ansible warm-up");
-  if (!NA) S.ansible_first_run = { wall_s: aWarm.wall_s, cpu_s: aWarm.cpu_s, recap: recap(aWarm) };
-  const vrun = check(await pghaRun(["apply", ...I, "-v"]), "pgha apply -v");
-  const avrun = NA ? skipped : check(await ansible(true, ["-vvv"]), "ansible -vvv");
-  const avrunNoFacts = NA ? skipped : check(await ansible(false, ["-vvv"]), "ansible -vvv (no facts)");
-  S.round_trips = {
-    ...(NA ? { ansible: "not measured in this run (--no-ansible)" } : {}),
-    note:
-      "pgha: `$ ` trace lines of apply -v per host, plus 1 facts command per host and the status table after apply (crm_mon with the constraints on the first node, psql on the primary), which -v does not trace; Ansible: `SSH: EXEC` lines of -vvv per host (each is one ssh/sftp invocation over its ControlMaster socket)",
-    pgha_noop_traced: pghaRoundTrips(vrun, input.names),
-    pgha_noop_wall_s_verbose: vrun.wall_s,
-    ansible_noop_facts: NA ? undefined : ansibleRoundTrips(avrun, input.names),
-    ansible_noop_no_facts: NA ? undefined : ansibleRoundTrips(avrunNoFacts, input.names),
-    pgha_noop_verbose_commands: vrun.lines.filter((l) => /^pg\d: \$ /.test(l.text)).map((l) => `${(l.t_ms / 1000).toFixed(3)} ${l.text.slice(0, 160)}`),
-  };
-  save();
-
-  // No-op: pgha apply, Ansible with facts, Ansible without, alternating.
-  log(`${n} nodes: no-op (${SAMPLES} x pgha, Ansible, Ansible without facts)`);
-  const noop = { pgha: [], pghaPhases: [], af: [], an: [] };
-  for (let i = 0; i < SAMPLES; i++) {
-    const p = check(await pghaRun(["apply", ...I]), "pgha no-op apply");
-    const notNoop = !/ok: nothing changed/.test(p.stdout);
-    if (notNoop) log(`WARNING: pgha no-op apply changed something: ${pghaSummary(p)}`);
-    noop.pgha.push(sample(p, { summary: pghaSummary(p), ...(notNoop ? { not_a_noop: true } : {}) }));
-    noop.pghaPhases.push(phases(p, taskNames));
-    if (NA) continue;
-    const a = check(await ansible(true), "ansible no-op");
-    noop.af.push(sample(a, { recap: recap(a) }));
-    const b = check(await ansible(false), "ansible no-op (no facts)");
-    noop.an.push(sample(b, { recap: recap(b) }));
+  if (!ONLY) {
+    // Not in --only runs: Ansible's warm-up and the round-trip counts.
+    log(`${n} nodes: warm-up and round-trip counts`);
+    const aWarm = NA ? skipped : check(await ansible(true), "ansible warm-up");
+    if (!NA) S.ansible_first_run = { wall_s: aWarm.wall_s, cpu_s: aWarm.cpu_s, recap: recap(aWarm) };
+    const vrun = check(await pghaRun(["apply", ...I, "-v"]), "pgha apply -v");
+    const avrun = NA ? skipped : check(await ansible(true, ["-vvv"]), "ansible -vvv");
+    const avrunNoFacts = NA ? skipped : check(await ansible(false, ["-vvv"]), "ansible -vvv (no facts)");
+    S.round_trips = {
+      ...(NA ? { ansible: "not measured in this run (--no-ansible)" } : {}),
+      note:
+        "pgha: `$ ` trace lines of apply -v per host, plus 1 facts command per host and the status table after apply (crm_mon with the constraints on the first node, psql on the primary), which -v does not trace; Ansible: `SSH: EXEC` lines of -vvv per host (each is one ssh/sftp invocation over its ControlMaster socket)",
+      pgha_noop_traced: pghaRoundTrips(vrun, input.names),
+      pgha_noop_wall_s_verbose: vrun.wall_s,
+      ansible_noop_facts: NA ? undefined : ansibleRoundTrips(avrun, input.names),
+      ansible_noop_no_facts: NA ? undefined : ansibleRoundTrips(avrunNoFacts, input.names),
+      pgha_noop_verbose_commands: vrun.lines.filter((l) => /^pg\d: \$ /.test(l.text)).map((l) => `${(l.t_ms / 1000).toFixed(3)} ${l.text.slice(0, 160)}`),
+    };
+    save();
   }
-  S.noop_apply = { ...measurement("no-op apply: node bin/pgha.js apply on the built cluster", "CLI under /usr/bin/time", noop.pgha), phases_per_sample: noop.pghaPhases };
-  if (!NA) S.ansible_noop = measurement("Ansible no-op: ansible-playbook push.yml, facts gathered (default)", "ansible-playbook under /usr/bin/time (CPU: controller incl. forks)", noop.af);
-  if (!NA) S.ansible_noop_no_facts = measurement("Ansible no-op: ANSIBLE_GATHERING=explicit (no facts)", "ansible-playbook under /usr/bin/time", noop.an);
-  save();
+
+  await noopSamples(S, n, input, files, I, taskNames, NA ? undefined : { ansible, check });
+  if (ONLY) return;
 
   // How much of the machine the idle cluster itself keeps busy (corosync, Pacemaker's monitors,
   // PostgreSQL on every lab host): pgha and every host's sshd share what is left.
@@ -495,16 +553,6 @@ async function benchSize(n, work, phase) {
     save();
   }
 
-  log(`${n} nodes: diff (${SAMPLES})`);
-  const diffs = [];
-  for (let i = 0; i < SAMPLES; i++) {
-    const d = await pghaRun(["diff", ...I]);
-    if (d.code !== 0) throw new Error(`pgha diff found drift or failed (exit ${d.code}):\n${d.stdout}\n${d.stderr}`);
-    diffs.push(sample(d, { summary: pghaSummary(d) }));
-  }
-  S.diff = measurement("diff with nothing changed: node bin/pgha.js diff", "CLI under /usr/bin/time", diffs);
-  save();
-
   log(`${n} nodes: one file changed on every node (${CHANGED_SAMPLES} x pgha, Ansible, Ansible without facts)`);
   const ch = { pgha: [], pghaPhases: [], af: [], an: [] };
   for (let i = 0; i < CHANGED_SAMPLES; i++) {
@@ -540,6 +588,15 @@ function computeRatios() {
     if (runs.length > 1) return; // never a ratio across runs
     R[key] = { what, value: round(value, 3), target: targetText, met: target(value), run_started: runs[0] };
   };
+  const b = results.baseline;
+  if (b?.validate_9_nodes) {
+    R.validate_9_over_node = { what: "pgha validate of a 9-node spec / node -e 0 (same run)", value: round(b.validate_9_nodes.wall_s.median / b.node_empty.wall_s.median, 3), target: "<= 2", met: b.validate_9_nodes.wall_s.median / b.node_empty.wall_s.median <= 2 };
+  }
+  for (const n of Object.keys(s).map(Number).sort((a, b) => a - b)) {
+    for (const [k, label] of [["noop_apply", "no-op apply"], ["diff", "no-op diff"], ["status", "status"]]) {
+      put(`${k}_over_physical_${n}`, med(n, k) / med(n, "physical_limit"), (v) => v <= 1.5, "<= 1.5", `pgha ${label} / physical limit, ${n} nodes (same run)`, [n]);
+    }
+  }
   put("ansible_noop_over_pgha_noop_3", med(3, "ansible_noop") / med(3, "noop_apply"), (v) => v >= 10, ">= 10", "Ansible no-op (facts) / pgha no-op apply, 3 nodes (how many times faster pgha is)", [3]);
   put("ansible_noop_no_facts_over_pgha_noop_3", med(3, "ansible_noop_no_facts") / med(3, "noop_apply"), (v) => v >= 10, ">= 10", "Ansible no-op (no facts) / pgha no-op apply, 3 nodes", [3]);
   put("pgha_noop_5_over_2", med(5, "noop_apply") / med(2, "noop_apply"), (v) => v <= 1.5, "<= 1.5", "pgha no-op apply, 5 nodes / 2 nodes", [2, 5]);
@@ -567,8 +624,10 @@ function markdown(r) {
     ["`pgha validate`, whole CLI process", "validate_cli"],
     ["`pgha render -o`, whole CLI process", "render_cli"],
     ["initial build (`pgha apply`, fresh hosts, 1 run)", "initial_build"],
+    ["physical limit (bench/physical-limit.sh)", "physical_limit"],
     ["no-op `pgha apply`", "noop_apply"],
     ["`pgha diff`, nothing changed", "diff"],
+    ["`pgha status`", "status"],
     ["`pgha apply`, pg_hba.conf changed on every node", "changed_apply"],
     ["Ansible no-op, facts gathered (default)", "ansible_noop"],
     ["Ansible no-op, no facts", "ansible_noop_no_facts"],
@@ -592,11 +651,12 @@ function markdown(r) {
     `- Samples: ${r.setup.render_samples} in-process render samples (after one cold run); ${r.setup.samples} for the CLI, no-op and diff measurements; ${r.setup.changed_samples} for one-file-changed; the initial build once per size (fresh hosts: \`lab.sh up --nodes N\` before it).`,
     "- The no-op samples alternate pgha, Ansible (facts) and Ansible (no facts); so do the one-file-changed samples, each preceded by appending a comment line to `pg_hba.conf` on every node (`lab.sh exec`, not timed).",
     "- Ansible: `bench/ansible/push.yml`, `copy` tasks pushing exactly the files of `pgha render -o DIR` (DIR/<host>/<path> → <path>) with pgha's owner/group/mode; handlers like pgha's: `corosync-cfgtool -R` once when corosync.conf changed, and on each node whose PostgreSQL files changed the same commands as pgha's `pg_reload` (pg_ctl status, pg_ctl reload, `sleep 1`, the pending_restart query). Lab inventory `/var/lib/pgha-lab/inventory.yml`; Ansible's defaults otherwise (forks 5, ssh ControlMaster/ControlPersist 60 s, no pipelining). Users run with facts, Ansible's default, so that is the headline; the no-facts variant (`ANSIBLE_GATHERING=explicit`) is shown too. A first Ansible run after the build (a no-op, not counted) warms the ControlMaster sockets, as an operator's repeated runs would.",
+    "- The physical limit (issue 16): `bench/physical-limit.sh`, the least any tool must do to learn that the cluster needs nothing: one OpenSSH connection per host (fresh, no ControlMaster), all hosts in parallel, one command each that hashes the managed files (the same list pgha manages), reads their owner and mode, asks whether corosync and Pacemaker run (`systemctl is-active`) and digests the CIB (`cibadmin -Q | sha256sum`). Its samples alternate with pgha's no-op apply, diff and status, and pgha's ratio to it is taken from the same run and size.",
     "- pgha's no-op apply does more than Ansible's push: facts, preflight, directories, the files, the Pacemaker service check, waits for quorum and for the primary and streaming standbys, the desired-CIB comparison with crmsh, and the status table. Ansible's playbook only pushes the files.",
     "",
   );
   out.push("## Results (seconds)", "");
-  if (r.baseline) out.push(`Floor under every CLI sample: \`node -e 0\` ${fmt(r.baseline.node_empty)}, \`node bin/pgha.js --help\` ${fmt(r.baseline.pgha_help)}.`, "");
+  if (r.baseline) out.push(`Floor under every CLI sample: \`node -e 0\` ${fmt(r.baseline.node_empty)}, \`node bin/pgha.js --help\` ${fmt(r.baseline.pgha_help)}${r.baseline.validate_9_nodes ? `; \`pgha validate\` of a 9-node spec ${fmt(r.baseline.validate_9_nodes)}` : ""}.`, "");
   out.push(`| measurement | ${sizes.map((s) => `${s} nodes`).join(" | ")} | ${sizes.map((s) => `CPU ${s}`).join(" | ")} |`);
   out.push(`|---|${sizes.map(() => "---:").join("|")}|${sizes.map(() => "---:").join("|")}|`);
   for (const [label, key] of rows) {
@@ -700,17 +760,20 @@ if (argv.append && existsSync(RESULTS)) {
 }
 {
   // Node's own start-up, and pgha's CLI start-up (imports, no work): the floor under every CLI sample.
-  const base = async (args) => {
-    const xs = [];
-    for (let i = 0; i < SAMPLES; i++) {
+  // pgha validate of a 9-node spec against node's own start-up (issue 16: at most 2x), sampled alternately.
+  const nine = generateInputs(join(work, "n9"), 9);
+  const xs = { node: [], help: [], validate9: [] };
+  for (let i = 0; i < SAMPLES; i++) {
+    for (const [k, args] of [["node", ["-e", "0"]], ["help", ["bin/pgha.js", "--help"]], ["validate9", ["bin/pgha.js", "validate", "-i", nine.inventory, "-s", nine.spec]]]) {
       const run = await runTimed("node", args);
-      xs.push({ wall_s: run.wall_s, cpu_s: run.cpu_s });
+      if (run.code !== 0) throw new Error(`node ${args.join(" ")} exited ${run.code}: ${run.stderr}`);
+      xs[k].push({ wall_s: run.wall_s, cpu_s: run.cpu_s });
     }
-    return xs;
-  };
+  }
   results.baseline = {
-    node_empty: measurement("node -e 0", "process under /usr/bin/time", await base(["-e", "0"])),
-    pgha_help: measurement("node bin/pgha.js --help (CLI start-up, no work)", "process under /usr/bin/time", await base(["bin/pgha.js", "--help"])),
+    node_empty: measurement("node -e 0", "process under /usr/bin/time", xs.node),
+    pgha_help: measurement("node bin/pgha.js --help (CLI start-up, no work)", "process under /usr/bin/time", xs.help),
+    validate_9_nodes: measurement("node bin/pgha.js validate of a 9-node PAF spec (whole process)", "process under /usr/bin/time", xs.validate9),
   };
 }
 let labUsed = false;
