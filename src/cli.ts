@@ -4,15 +4,14 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { formatDiagnostic, InputError, type Diagnostic } from "./diagnostics.js";
-import { AGENTS, initSpec, TOPOLOGIES, type Agent, type Topology } from "./init.js";
-import { loadPlaybook } from "./playbook.js";
+import type { Agent, Topology } from "./init.js";
 import { loadInventory } from "./inventory.js";
 import { buildModel } from "./model/build.js";
 import type { Connections } from "./gather.js";
 import type { ClusterModel } from "./model/types.js";
 import { RUNTIME_STATE, type RuntimeState } from "./cib-script.js";
 import { DISRUPTION_FLAGS, DISRUPTIONS, type Disruption } from "./disruptions.js";
-import { loadTemplates, renderCluster, type RenderedCluster } from "./render.js";
+import type { RenderedCluster } from "./render.js";
 import { maskSecrets, secretResolver } from "./secrets.js";
 import { loadSpec } from "./spec.js";
 import { SCHEMA } from "./spec-validator.js";
@@ -158,18 +157,27 @@ function connectionOptions(opts: Options): { connectTimeoutMs: number; hostKeyPo
   return { connectTimeoutMs: 15_000, hostKeyPolicy: policy };
 }
 
-interface Loaded {
-  model: ClusterModel;
-  rendered: RenderedCluster;
-}
-
-/** inventory + spec -> model -> rendered files. Everything before touching any host. */
-function load(opts: Options, secretsOptional = false): Loaded {
+/** inventory + spec -> model: every check of the input, before touching any host. */
+function loadModel(opts: Options, secretsOptional = false): ClusterModel {
   const spec = loadSpec(need(opts, "spec", "-s/--spec"));
   const inventory = loadInventory(need(opts, "inventory", "-i/--inventory"));
   const model = buildModel({ spec, inventory, resolveSecret: secretResolver(), secretsOptional });
-  const rendered = renderCluster(model, loadTemplates(opts.templates));
-  return { model, rendered };
+  return model;
+}
+
+/**
+ * model -> rendered files. Its module (Handlebars) loads only here: validate and status do not need it,
+ * and apply and diff render while their SSH handshakes run.
+ */
+async function renderOf(model: ClusterModel, opts: Options): Promise<RenderedCluster> {
+  const { loadTemplates, renderCluster } = await import("./render.js");
+  return renderCluster(model, loadTemplates(opts.templates));
+}
+
+/** Bundled playbooks by name; the playbook module (with its schema compiler) loads only for the commands that run one. */
+async function playbooks() {
+  const { loadPlaybook } = await import("./playbook.js");
+  return { loadPlaybook, bundled: (name: string) => loadPlaybook(join(PROJECT_ROOT, "playbooks", `${name}.yml`)) };
 }
 
 /**
@@ -230,6 +238,7 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         io.out(readFileSync(SCHEMA, "utf8").trimEnd());
         return EXIT.ok;
       case "init": {
+        const { AGENTS, initSpec, TOPOLOGIES } = await import("./init.js");
         const choice = <T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T => {
           if (!allowed.includes((value ?? allowed[0]) as T)) throw new UsageError(`--${flag} takes ${allowed.join(" or ")}`);
           return (value ?? allowed[0]) as T;
@@ -255,8 +264,10 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         return EXIT.ok;
       }
       case "validate": {
-        const { model } = load(opts);
+        const model = loadModel(opts);
         secrets = model.secrets;
+        // The built-in templates render every valid model (the golden tests); a user's own are tried here.
+        if (opts.templates) await renderOf(model, opts);
         if (json) io.out(JSON.stringify({ ok: true, cluster: model.name, nodes: model.nodes.map((n) => n.name), diagnostics: model.warnings }, null, 2));
         else {
           printWarnings(io, model.warnings);
@@ -266,7 +277,8 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
       }
       case "render": {
         const dir = need(opts, "out", "-o/--out");
-        const { model, rendered } = load(opts);
+        const model = loadModel(opts);
+        const rendered = await renderOf(model, opts);
         secrets = model.secrets;
         const written = writeOut(dir, rendered);
         if (json) io.out(JSON.stringify({ ok: true, files: written, diagnostics: model.warnings }, null, 2));
@@ -278,17 +290,18 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         return EXIT.ok;
       }
       case "apply": {
-        const { model, rendered } = load(opts);
+        const model = loadModel(opts);
         secrets = model.secrets;
         printWarnings(io, model.warnings);
         const limit = opts.limit?.split(",").map((x) => x.trim()).filter(Boolean);
         const unknown = (limit ?? []).filter((l) => !model.nodes.some((n) => n.name === l));
         if (unknown.length) throw new UsageError(`--limit names unknown nodes: ${unknown.join(", ")}`);
         if (opts["rebuild-cib"] && opts.playbook) throw new UsageError("--rebuild-cib runs playbooks/rebuild-cib.yml; it does not combine with -p");
-        const bundled = (name: string) => loadPlaybook(join(PROJECT_ROOT, "playbooks", `${name}.yml`));
+        const { loadPlaybook, bundled } = await playbooks();
         // Checked before anything connects: a broken playbook is bad input like a broken spec.
         const playbook = opts.playbook ? loadPlaybook(opts.playbook) : opts["rebuild-cib"] ? bundled("rebuild-cib") : { build: bundled("build"), reconfigure: bundled("reconfigure") };
         const result = await connected(model, opts, async (connection) => {
+          const rendered = await renderOf(model, opts);
           const { apply } = await import("./apply.js");
           const { diffCluster, formatDiff } = await import("./diff.js");
           if (opts.diff && !json) for (const l of formatDiff(await diffCluster(model, rendered, connection), opts.verbose)) io.out(l);
@@ -317,10 +330,11 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         return opts.check && result.changed > 0 ? EXIT.changes : EXIT.ok;
       }
       case "diff": {
-        const { model, rendered } = load(opts);
+        const model = loadModel(opts);
         secrets = model.secrets;
         printWarnings(io, model.warnings);
         const { result, formatDiff } = await connected(model, opts, async (connection) => {
+          const rendered = await renderOf(model, opts);
           const { diffCluster, formatDiff } = await import("./diff.js");
           return { result: await diffCluster(model, rendered, connection), formatDiff };
         });
@@ -330,12 +344,13 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
       }
       case "recover":
       case "switchover": {
-        const { model, rendered } = load(opts);
+        const model = loadModel(opts);
+        const rendered = await renderOf(model, opts);
         secrets = model.secrets;
         printWarnings(io, model.warnings);
         const target = command === "recover" ? opts.node : opts.to;
         if (command === "recover" && !target) throw new UsageError("recover needs the node: pgha recover NODE");
-        const playbook = loadPlaybook(join(PROJECT_ROOT, "playbooks", `${command}.yml`));
+        const playbook = (await playbooks()).bundled(command);
         // The plan first (what was found, what will be done), then the run.
         const { plan, result } = await connected(model, opts, async (connection) => {
           const { apply } = await import("./apply.js");
@@ -359,7 +374,7 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
       }
       case "status": {
         const { clusterStatusTable, connectWith } = await import("./cluster-status.js");
-        const { model } = load(opts, true);
+        const model = loadModel(opts, true);
         secrets = model.secrets;
         const st = await clusterStatusTable(model, connectWith(connectionOptions(opts)));
         if (json) io.out(JSON.stringify(st.status, null, 2));

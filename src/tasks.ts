@@ -254,16 +254,26 @@ async function pgBootstrap(ctx: RunCtx, h: HostCtx, args: Record<string, unknown
     await must(ctx, h, pgCtl(ctx, `-o ${shq(`-c config_file=${pg.configFile} -c synchronous_standby_names=`)} -l /var/log/postgresql/pgha-bootstrap.log -w -t 120 start`));
   }
   const role = pg.replication.user;
-  const password = ctx.model.replicationPassword ?? "";
   const sql = [
     `DO $pgha$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN CREATE ROLE "${role}" WITH REPLICATION LOGIN; END IF; END $pgha$;`,
     `SET log_statement = 'none';`,
-    `ALTER ROLE "${role}" WITH REPLICATION LOGIN PASSWORD '${password.replace(/'/g, "''")}';`,
+    ...setPasswordSql(role, ctx.model.replicationPassword ?? ""),
     // pg_rewind without a superuser (PostgreSQL 11 and later): exactly the functions its documentation lists.
     ...(pg.version >= 11 ? ["pg_ls_dir(text, boolean, boolean)", "pg_stat_file(text, boolean)", "pg_read_binary_file(text)", "pg_read_binary_file(text, bigint, bigint, boolean)"].map((f) => `GRANT EXECUTE ON FUNCTION pg_catalog.${f} TO "${role}";`) : []),
   ].join("\n");
   await must(ctx, h, asPostgres(ctx, `${pg.bindir}/psql -X -q -v ON_ERROR_STOP=1 -h ${shq(pg.socketDirectory)} -p ${pg.port} -d postgres -f -`), sql);
   return { changed: true, msg: [...msgs, `replication role ${role}`].join(", ") };
+}
+
+/**
+ * psql input (stdin, never the command line) that sets a role's password. The password goes into a psql
+ * variable (psql's own quoting: '' for a quote, \\ for a backslash) and reaches SQL as :'pw', which psql
+ * quotes for the server's actual standard_conforming_strings (E'' when it holds a backslash): no server
+ * setting can turn a password into SQL. Secrets hold no newline (secretValue refuses one).
+ */
+export function setPasswordSql(role: string, password: string): string[] {
+  if (/[\r\n]/.test(password)) throw new Error("a password with a line break reached setPasswordSql");
+  return [`\\set pgha_pw '${password.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`, `ALTER ROLE "${role}" WITH REPLICATION LOGIN PASSWORD :'pgha_pw';`, "\\unset pgha_pw"];
 }
 
 /**

@@ -4,6 +4,7 @@ import { InputError, hasErrors, type Diagnostic } from "../diagnostics.js";
 import { hostsOfGroup, type Inventory } from "../inventory.js";
 import { cidrContains, isNetworkOrBroadcast, parseCidr, type Cidr } from "../net.js";
 import type { LoadedSpec } from "../spec.js";
+import { secretValue } from "../secrets.js";
 import type { SecretSource, Spec } from "../spec-types.js";
 import { diagAt, type PathSegments } from "../yaml-source.js";
 import { corosyncCrypto, corosyncView, needsAuthkey, twoNode } from "./corosync.js";
@@ -11,7 +12,8 @@ import { crmModel, fenceRace, resourceIds, sharedMountpoint } from "./crm.js";
 import { hbaLines, pgBoolIsOn, pgpassField, postgresFacts, RESERVED_PARAMETERS, serverParameters, recoverySettings, pgValue } from "./postgresql.js";
 import type { ClusterModel, ClusterNode, KeyValue, ManagedDirectory, ManagedFile } from "./types.js";
 
-export type SecretResult = { value: string } | { error: string };
+/** invalid: the secret was read but cannot be used (a control character), as opposed to missing. */
+export type SecretResult = { value: string } | { error: string; invalid?: true };
 export type SecretResolver = (source: Exclude<SecretSource, string>) => SecretResult;
 
 export interface BuildInput {
@@ -21,6 +23,8 @@ export interface BuildInput {
   /** For read-only commands (status): a missing secret is not an error, and files that hold one are left out. */
   secretsOptional?: boolean;
 }
+
+const ONE_LINE = "one line without control characters (a single final newline is dropped)";
 
 /** The pgsql agent appends these to postgresql.conf; pgha keeps and ignores them. */
 export const PGSQL_AGENT_LINES = /^include '[^']*' # added by pgsql RA$/;
@@ -50,11 +54,20 @@ export function buildModel({ spec: loaded, inventory, resolveSecret, secretsOpti
   const secret = (src: SecretSource, path: PathSegments): string | undefined => {
     if (typeof src === "string") {
       c.warn(path, "model-secret-inline", "secret written inline in the spec; prefer {env: NAME} or {file: PATH}");
-      secrets.push(src);
-      return src;
+      const inline = secretValue(src, "the inline secret");
+      if ("error" in inline) {
+        c.error(path, "model-secret-invalid", inline.error, ONE_LINE);
+        return "";
+      }
+      secrets.push(inline.value);
+      return inline.value;
     }
     const r = resolveSecret(src);
     if ("error" in r && secretsOptional) return undefined;
+    if ("error" in r && r.invalid) {
+      c.error(path, "model-secret-invalid", r.error, ONE_LINE);
+      return "";
+    }
     if ("error" in r) {
       c.error(path, "model-secret-missing", r.error, "env" in src ? `environment variable ${src.env} to be set and non-empty` : `a readable file ${src.file}`);
       return "";
