@@ -3,13 +3,15 @@
 // number of nodes. Run after `npm run build`; imports only from dist/ and runs bin/pgha.js.
 //
 //   node bench/run.mjs [--nodes 2,3,5] [--samples 5] [--changed-samples 3] [--ansible-nodes 3] [--render-only] [--keep-lab]
-//                      [--only noop] [--append]
+//                      [--only noop] [--append] [--compare NAME=DIR]...
 //
 // --only noop: per size only the lab, the initial build and the no-op samples (pgha apply, diff and status
 // against the physical limit, bench/physical-limit.sh), no Ansible or one-file-changed runs: a part that
 // fits in one short hold of the lab lock. Run it once per size with --append to collect 2, 3 and 5 nodes:
 //   flock -o /tmp/pgha-lab.lock node bench/run.mjs --only noop --nodes 2
 //   flock -o /tmp/pgha-lab.lock node bench/run.mjs --only noop --nodes 3 --append   (and so on)
+// --compare NAME=DIR: also time DIR/bin/pgha.js (another build of pgha, e.g. the commit before a change)
+// in the same samples, alternating with this one: what a change bought, measured in one run.
 //
 // For every node count N: generate an inventory and a PAF spec for pg1..pgN (from inventories/paf-3node),
 // time render/validate without the lab, bring the lab up with N fresh hosts, time the initial build
@@ -48,6 +50,7 @@ const { values: argv } = parseArgs({
     "render-only": { type: "boolean", default: false },
     // Only these parts of a size's lab run: noop (the physical limit, pgha's no-op apply, diff, status).
     only: { type: "string" },
+    compare: { type: "string", multiple: true, default: [] },
     "keep-lab": { type: "boolean", default: false },
     // Second run to complete a first one cut short: skip Ansible, keep the other sizes' results.
     "no-ansible": { type: "boolean", default: false },
@@ -63,6 +66,8 @@ const SAMPLES = Number(argv.samples);
 const CHANGED_SAMPLES = Number(argv["changed-samples"]);
 const RENDER_SAMPLES = Number(argv["render-samples"]);
 const ONLY = argv.only?.split(",");
+/** Other builds of pgha timed alongside this one: name -> its bin/pgha.js. */
+const COMPARE = Object.fromEntries(argv.compare.map((c) => [c.slice(0, c.indexOf("=")), join(c.slice(c.indexOf("=") + 1), "bin", "pgha.js")]));
 if (ONLY && !ONLY.every((p) => p === "noop")) throw new Error(`--only takes noop, not ${argv.only}`);
 
 const ENV = { ...process.env, PGHA_REPL_PASSWORD: process.env.PGHA_REPL_PASSWORD || "bench-Repl-pw", CI: "true" };
@@ -379,10 +384,18 @@ async function noopSamples(S, n, input, files, I, taskNames, peer) {
   }
   log(`${n} nodes: no-op (${SAMPLES} x physical limit, pgha apply, diff, status${peer ? ", Ansible, Ansible without facts" : ""})`);
   const x = { physical: [], apply: [], applyPhases: [], diff: [], status: [], af: [], an: [] };
+  const other = Object.fromEntries(Object.keys(COMPARE).map((k) => [k, { apply: [], diff: [], status: [] }]));
   for (let i = 0; i < SAMPLES; i++) {
     const ph = await runTimed("bash", physicalArgs());
     if (ph.code !== 0) throw new Error(`physical-limit.sh exited ${ph.code}: ${ph.stderr}`);
     x.physical.push(sample(ph));
+    for (const [name, bin] of Object.entries(COMPARE)) {
+      for (const cmd of ["apply", "diff", "status"]) {
+        const r = await runTimed("node", [bin, cmd, ...I]);
+        if (r.code !== 0) throw new Error(`${name}: pgha ${cmd} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+        other[name][cmd].push(sample(r));
+      }
+    }
     const p = await pghaRun(["apply", ...I]);
     if (p.code !== 0) throw new Error(`pgha no-op apply exited ${p.code}:\n${p.stdout}\n${p.stderr}`);
     const notNoop = !/ok: nothing changed/.test(p.stdout);
@@ -409,6 +422,19 @@ async function noopSamples(S, n, input, files, I, taskNames, peer) {
   S.noop_apply = { ...measurement("no-op apply: node bin/pgha.js apply on the built cluster", "CLI under /usr/bin/time", x.apply), phases_per_sample: x.applyPhases };
   S.diff = measurement("diff with nothing changed: node bin/pgha.js diff", "CLI under /usr/bin/time", x.diff);
   S.status = measurement("node bin/pgha.js status on the built cluster", "CLI under /usr/bin/time", x.status);
+  if (Object.keys(COMPARE).length) {
+    S.compare = Object.fromEntries(
+      Object.entries(other).map(([name, o]) => [
+        name,
+        {
+          bin: COMPARE[name],
+          noop_apply: measurement(`${name}: no-op apply`, "CLI under /usr/bin/time, alternating with this build", o.apply),
+          diff: measurement(`${name}: diff with nothing changed`, "CLI under /usr/bin/time, alternating with this build", o.diff),
+          status: measurement(`${name}: status`, "CLI under /usr/bin/time, alternating with this build", o.status),
+        },
+      ]),
+    );
+  }
   if (peer) S.ansible_noop = measurement("Ansible no-op: ansible-playbook push.yml, facts gathered (default)", "ansible-playbook under /usr/bin/time (CPU: controller incl. forks)", x.af);
   if (peer) S.ansible_noop_no_facts = measurement("Ansible no-op: ANSIBLE_GATHERING=explicit (no facts)", "ansible-playbook under /usr/bin/time", x.an);
   save();
@@ -597,6 +623,16 @@ function computeRatios() {
       put(`${k}_over_physical_${n}`, med(n, k) / med(n, "physical_limit"), (v) => v <= 1.5, "<= 1.5", `pgha ${label} / physical limit, ${n} nodes (same run)`, [n]);
     }
   }
+  for (const [name, c] of Object.entries(b?.compare ?? {})) {
+    R[`info_${name}_validate_9_over_node`] = { what: `${name} (${c.bin}): validate of a 9-node spec / node -e 0 (same run)`, value: round(c.validate_9_nodes.wall_s.median / b.node_empty.wall_s.median, 3), target: "(no target)", met: true };
+  }
+  for (const n of Object.keys(s).map(Number).sort((a, b) => a - b)) {
+    for (const [name, c] of Object.entries(s[n].compare ?? {})) {
+      for (const [k, label] of [["noop_apply", "no-op apply"], ["diff", "no-op diff"], ["status", "status"]]) {
+        put(`info_${name}_${k}_over_physical_${n}`, c[k].wall_s.median / med(n, "physical_limit"), () => true, "(no target)", `${name} (${c.bin}): ${label} / physical limit, ${n} nodes (same run)`, [n]);
+      }
+    }
+  }
   put("ansible_noop_over_pgha_noop_3", med(3, "ansible_noop") / med(3, "noop_apply"), (v) => v >= 10, ">= 10", "Ansible no-op (facts) / pgha no-op apply, 3 nodes (how many times faster pgha is)", [3]);
   put("ansible_noop_no_facts_over_pgha_noop_3", med(3, "ansible_noop_no_facts") / med(3, "noop_apply"), (v) => v >= 10, ">= 10", "Ansible no-op (no facts) / pgha no-op apply, 3 nodes", [3]);
   put("pgha_noop_5_over_2", med(5, "noop_apply") / med(2, "noop_apply"), (v) => v <= 1.5, "<= 1.5", "pgha no-op apply, 5 nodes / 2 nodes", [2, 5]);
@@ -664,6 +700,19 @@ function markdown(r) {
     out.push(`| ${label} | ${sizes.map((s) => fmt(r.sizes[s]?.[key])).join(" | ")} | ${sizes.map((s) => cpu(r.sizes[s]?.[key])).join(" | ")} |`);
   }
   out.push("");
+  const names = [...new Set(sizes.flatMap((s) => Object.keys(r.sizes[s]?.compare ?? {})))];
+  if (names.length) {
+    out.push("### Other builds of pgha in the same samples (`--compare`)", "");
+    out.push(`| build | measurement | ${sizes.map((s) => `${s} nodes`).join(" | ")} |`, `|---|---|${sizes.map(() => "---:").join("|")}|`);
+    for (const name of names) {
+      const v9 = r.baseline?.compare?.[name]?.validate_9_nodes;
+      if (v9) out.push(`| ${name} | \`pgha validate\`, 9 nodes | ${sizes.map((_, i) => (i === 0 ? fmt(v9) : "")).join(" | ")} |`);
+      for (const [label, key] of [["no-op `pgha apply`", "noop_apply"], ["`pgha diff`, nothing changed", "diff"], ["`pgha status`", "status"]]) {
+        out.push(`| ${name} | ${label} | ${sizes.map((s) => fmt(r.sizes[s]?.compare?.[name]?.[key])).join(" | ")} |`);
+      }
+    }
+    out.push("");
+  }
   const builds = sizes.filter((s) => r.sizes[s]?.initial_build?.phases);
   if (builds.length) {
     out.push("### Initial build: pgha's own time against waiting", "");
@@ -762,9 +811,10 @@ if (argv.append && existsSync(RESULTS)) {
   // Node's own start-up, and pgha's CLI start-up (imports, no work): the floor under every CLI sample.
   // pgha validate of a 9-node spec against node's own start-up (issue 16: at most 2x), sampled alternately.
   const nine = generateInputs(join(work, "n9"), 9);
-  const xs = { node: [], help: [], validate9: [] };
+  const xs = { node: [], help: [], validate9: [], ...Object.fromEntries(Object.keys(COMPARE).map((k) => [`validate9:${k}`, []])) };
+  const validate9 = (bin) => [bin, "validate", "-i", nine.inventory, "-s", nine.spec];
   for (let i = 0; i < SAMPLES; i++) {
-    for (const [k, args] of [["node", ["-e", "0"]], ["help", ["bin/pgha.js", "--help"]], ["validate9", ["bin/pgha.js", "validate", "-i", nine.inventory, "-s", nine.spec]]]) {
+    for (const [k, args] of [["node", ["-e", "0"]], ["help", ["bin/pgha.js", "--help"]], ["validate9", validate9("bin/pgha.js")], ...Object.entries(COMPARE).map(([name, bin]) => [`validate9:${name}`, validate9(bin)])]) {
       const run = await runTimed("node", args);
       if (run.code !== 0) throw new Error(`node ${args.join(" ")} exited ${run.code}: ${run.stderr}`);
       xs[k].push({ wall_s: run.wall_s, cpu_s: run.cpu_s });
@@ -774,6 +824,7 @@ if (argv.append && existsSync(RESULTS)) {
     node_empty: measurement("node -e 0", "process under /usr/bin/time", xs.node),
     pgha_help: measurement("node bin/pgha.js --help (CLI start-up, no work)", "process under /usr/bin/time", xs.help),
     validate_9_nodes: measurement("node bin/pgha.js validate of a 9-node PAF spec (whole process)", "process under /usr/bin/time", xs.validate9),
+    ...(Object.keys(COMPARE).length ? { compare: Object.fromEntries(Object.keys(COMPARE).map((name) => [name, { bin: COMPARE[name], validate_9_nodes: measurement(`${name}: validate of a 9-node spec`, "process under /usr/bin/time, alternating with this build", xs[`validate9:${name}`]) }])) } : {}),
   };
 }
 let labUsed = false;
