@@ -20,7 +20,7 @@ const USAGE = `Usage: pgha <command> [options]
 
 Commands:
   validate   check the inventory and spec, print warnings
-  render     write every node's files and cluster.crm to a directory
+  render     write every node's files, cluster.crm and cluster.pcs to a directory
   apply      build the cluster, or bring it to the spec (idempotent)
   diff       desired against actual: every managed file, the live CIB, runtime leftovers (exit 2 if any)
   status     nodes, roles, replication, VIPs, fail counts, leftover move constraints
@@ -205,6 +205,8 @@ function writeOut(dir: string, rendered: RenderedCluster): string[] {
     written.push(path);
   };
   write(join(dir, "cluster.crm"), rendered.crm, 0o644);
+  // The pcs form, for hosts with pcs and no crmsh (a spec without one is said so at apply time).
+  if ("script" in rendered.pcs) write(join(dir, "cluster.pcs"), rendered.pcs.script, 0o744);
   for (const f of rendered.files) write(join(dir, f.node, f.path), f.content, f.secret ? 0o600 : 0o644);
   return written;
 }

@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import { InputError } from "./diagnostics.js";
+import { pcsSections, pcsUnavailable } from "./model/pcs.js";
 import type { ClusterModel, ManagedFile } from "./model/types.js";
 
 export const BUILTIN_TEMPLATES = join(dirname(fileURLToPath(import.meta.url)), "..", "templates");
@@ -17,6 +18,8 @@ export interface RenderedFile extends Omit<ManagedFile, "template" | "view"> {
 
 export interface RenderedCluster {
   crm: string;
+  /** The same configuration as pcs commands (cluster.pcs), or why the spec has no pcs form. */
+  pcs: { script: string } | { unavailable: string };
   files: RenderedFile[];
 }
 
@@ -66,6 +69,8 @@ function apply(templates: TemplateSet, name: string, context: object): string {
 
 export function renderCluster(model: ClusterModel, templates: TemplateSet): RenderedCluster {
   const crm = apply(templates, "cluster.crm", { name: model.name, crm: model.crm });
+  const unavailable = pcsUnavailable(model.crm);
+  const pcs = unavailable ? { unavailable } : { script: apply(templates, "cluster.pcs", { name: model.name, sections: pcsSections(model.crm) }) };
   const files: RenderedFile[] = [];
   for (const node of model.nodes) {
     for (const f of model.files[node.name] ?? []) {
@@ -73,5 +78,5 @@ export function renderCluster(model: ClusterModel, templates: TemplateSet): Rend
       files.push({ ...meta, node: node.name, content: apply(templates, template, { name: model.name, node: node.name, view }) });
     }
   }
-  return { crm, files };
+  return { crm, pcs, files };
 }

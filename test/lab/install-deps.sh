@@ -6,6 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   corosync pacemaker pacemaker-cli-utils crmsh   # the cluster stack
+  pcs                                            # the lab's pcs-only hosts; cluster.pcs in the real-tool tests
   resource-agents resource-agents-paf            # ocf:heartbeat:pgsql, ocf:heartbeat:pgsqlms, Filesystem, ...
   postgresql-15
   openssh-server openssh-client                  # sshd in every host; ssh-keygen for the lab's keys
@@ -35,3 +36,10 @@ apt-get update -q
 # cluster on this machine. The lab leaves it alone: each lab host has its own empty
 # /var/lib/postgresql, /etc/postgresql and /run, and its own network namespace.
 apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
+# pcs's package enables pcsd and, where an init system runs and policy-rc.d allows it, starts it.
+# Nothing here needs pcsd (pcs -f works on a CIB file): it stays off, on this machine and its lab hosts.
+if [[ " ${missing[*]} " == *" pcs "* ]]; then
+  invoke-rc.d pcsd stop >/dev/null 2>&1 || true
+  invoke-rc.d pcsd-ruby stop >/dev/null 2>&1 || true
+  systemctl --root=/ disable pcsd.service pcsd-ruby.service >/dev/null 2>&1 || true
+fi

@@ -20,6 +20,8 @@ describe.each(EXAMPLES)("example %s", (example) => {
 
   it("renders cluster.crm as recorded", () => check(join(GOLDEN, example, "cluster.crm"), rendered.crm));
 
+  it("renders cluster.pcs as recorded", () => check(join(GOLDEN, example, "cluster.pcs"), "script" in rendered.pcs ? rendered.pcs.script : rendered.pcs.unavailable));
+
   it.each(rendered.files.filter((f) => !f.secret).map((f) => [`${f.node}${f.path}`, f] as const))("renders %s as recorded", (name, f) => {
     check(join(GOLDEN, example, name), f.content);
   });

@@ -1,0 +1,129 @@
+// The pcs form of the configuration (cluster.pcs) against real tools: for every example, the script that
+// `pgha render` writes, run with real pcs on a scratch CIB file, gives the CIB that crmsh builds from
+// cluster.crm (the way pgha builds the desired CIB: crm -F configure load update into a CIB file).
+// crm_diff compares the two after a normalisation that undoes only what carries no meaning:
+//   - XML comments (crmsh keeps cluster.crm's header comments in the CIB);
+//   - the order of nvpairs in a set and of ops in <operations> (pcs sorts them; Pacemaker looks nvpairs
+//     up by name and ops by name, interval and role, never by position), and of a group's or clone's
+//     meta_attributes among its children (pcs appends it after the members; it is read by tag);
+//   - ids that nothing refers to and that pcs does not let a caller choose: rule expressions' ids
+//     (crmsh writes -expression, pcs -expr) and cluster properties' nvpair ids (pcs shortens long ones);
+//   - attributes pcs writes with Pacemaker's default value: rsc_order first-action/then-action="start",
+//     rsc_colocation rsc-role/with-rsc-role="Started", rule boolean-op="and".
+// The resources' order, every other id, value and attribute must be equal.
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { pcsSections, pcsUnavailable, pcsWord } from "../../src/model/pcs.js";
+import { renderExample } from "./helpers.js";
+import { missingTools, run } from "./scratch-cib.js";
+
+const NORMALIZE = `import sys, xml.etree.ElementTree as ET
+cfg = ET.parse(sys.argv[1]).getroot().find("configuration")
+def walk(e):
+    for ch in list(e):
+        if not isinstance(ch.tag, str):
+            e.remove(ch)
+        else:
+            walk(ch)
+    if e.tag in ("instance_attributes", "meta_attributes", "cluster_property_set"):
+        e[:] = sorted(e, key=lambda x: x.get("name", ""))
+    if e.tag == "operations":
+        e[:] = sorted(e, key=lambda x: (x.get("name"), x.get("interval"), x.get("role", "")))
+    if e.tag in ("group", "clone"):
+        e[:] = sorted(e, key=lambda x: x.tag != "meta_attributes")
+    if e.tag == "rule":
+        for i, x in enumerate(e.findall("expression")):
+            x.set("id", "%s-expression-%d" % (e.get("id"), i))
+    if e.tag == "cluster_property_set":
+        for nv in e:
+            nv.set("id", "%s-%s" % (e.get("id"), nv.get("name")))
+    for a, v in (("first-action", "start"), ("then-action", "start"), ("rsc-role", "Started"), ("with-rsc-role", "Started"), ("boolean-op", "and")):
+        if e.get(a) == v:
+            del e.attrib[a]
+walk(cfg)
+root = ET.Element("cib", {"admin_epoch": "0", "epoch": "0", "num_updates": "0", "validate-with": "pacemaker-3.9"})
+root.append(cfg)
+ET.ElementTree(root).write(sys.argv[2])
+`;
+
+const TOOLS = ["pcs", "crm", "cibadmin", "crm_diff", "python3"];
+const absent = missingTools(TOOLS);
+if (absent.length) console.warn(`pcs-render: skipping the real-pcs checks: missing ${absent.join(", ")} (install the Debian packages: bash test/lab/install-deps.sh)`);
+
+/** Runs a command; resolves to its status and output, never rejects for a non-zero exit. */
+function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    // Asynchronous: pcs takes about a second a command, and a blocked worker loses vitest's heartbeat.
+    const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, out }));
+  });
+}
+
+/** An empty CIB file named `name`.xml in `dir`. */
+function scratch(dir: string, name: string): string {
+  const file = join(dir, `${name}.xml`);
+  writeFileSync(file, run("cibadmin", ["--empty"]));
+  return file;
+}
+/** The CIB normalised as the header says, in `file`.norm.xml. */
+function normalized(dir: string, file: string): string {
+  const out = `${file}.norm.xml`;
+  writeFileSync(join(dir, "normalize.py"), NORMALIZE);
+  run("python3", [join(dir, "normalize.py"), file, out]);
+  return out;
+}
+
+describe("the pcs form of the configuration", () => {
+  it("quotes for sh only the words that need it", () => {
+    expect(pcsWord("ip=10.117.1.100")).toBe("ip=10.117.1.100");
+    expect(pcsWord("node_list=pg1 pg2")).toBe("'node_list=pg1 pg2'");
+    expect(pcsWord("restore_command=cp '%f' $x")).toBe(`'restore_command=cp '\\''%f'\\'' $x'`);
+    expect(pcsWord("-INFINITY")).toBe("'-INFINITY'");
+  });
+
+  it("has none for a spec with crm-only parts, and says why", () => {
+    const extra = renderExample("sr-pgsql-2node", (s) => s.replace(/^pacemaker:\n/m, "pacemaker:\n  extra_crm: |\n    property batch-limit=10\n"));
+    expect(extra.rendered.pcs).toEqual({ unavailable: expect.stringContaining("extra_crm") });
+    const ms = renderExample("sr-pgsql-2node", (s) => s.replace(/^pacemaker:\n/m, "pacemaker:\n  syntax: ms\n"));
+    expect(pcsUnavailable(ms.model.crm)).toMatch(/master resource/);
+  });
+
+  it("creates resources in crmsh's order: plain primitives, then groups, then clones", () => {
+    const { model } = renderExample("sr-pgsql-2node");
+    const creates = pcsSections(model.crm)
+      .flatMap((s) => s.commands)
+      .map((c) => /^(?:resource|stonith) create (\S+)|^resource (?:group add|clone|promotable) (\S+)/.exec(c.lines[0]!))
+      .filter((m) => m)
+      .map((m) => m![1] ?? `+${m![2]}`);
+    expect(creates).toEqual(["fence-pg1", "fence-pg2", "vip-slave", "vip-master", "vip-rep", "+master-group", "ping", "+ping", "pgsql", "+pgsql"]);
+  });
+
+  describe.skipIf(absent.length > 0).each(["sr-pgsql-2node", "paf-3node", "shared-disk-2node"])("%s with real pcs", (example) => {
+    it("loads into a scratch CIB and gives the CIB crmsh builds from cluster.crm (crm_diff)", async () => {
+      const { rendered } = renderExample(example);
+      if (!("script" in rendered.pcs)) throw new Error(`no pcs form: ${rendered.pcs.unavailable}`);
+      const dir = mkdtempSync(join(tmpdir(), "pgha-pcs-"));
+      writeFileSync(join(dir, "cluster.crm"), rendered.crm);
+      writeFileSync(join(dir, "cluster.pcs"), rendered.pcs.script);
+      const crmCib = scratch(dir, "crm");
+      const crm = await sh("crm", ["-F", "-D", "plain", "configure", "load", "update", join(dir, "cluster.crm")], { ...process.env, CIB_file: crmCib, HOME: dir });
+      expect(crm.code, crm.out).toBe(0);
+      const pcsCib = scratch(dir, "pcs");
+      const pcs = await sh("sh", [join(dir, "cluster.pcs")], { ...process.env, CIB: pcsCib, HOME: dir });
+      expect(pcs.code, pcs.out).toBe(0);
+      expect(pcs.out).not.toMatch(/Error|Deprecat/);
+      const diff = await sh("crm_diff", ["--no-version", "-o", normalized(dir, crmCib), "-n", normalized(dir, pcsCib)]);
+      expect(diff.out).toBe("");
+      expect(diff.code).toBe(0);
+      // The comparison has teeth: the CIBs as the tools wrote them do differ (order, comments, ids).
+      expect((await sh("crm_diff", ["--no-version", "-o", crmCib, "-n", pcsCib])).code).not.toBe(0);
+    }, 120_000);
+  });
+});
