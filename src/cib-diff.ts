@@ -2,6 +2,8 @@
 // ("primitive pgsql: rep_mode async -> sync"), with what Pacemaker maintains itself left out. The exact
 // patch comes from Pacemaker's own crm_diff; this is the summary beside it.
 import { XMLParser } from "fast-xml-parser";
+import type { CrmModel } from "./model/types.js";
+import { MASK } from "./secrets.js";
 
 /** cluster options Pacemaker writes itself; never drift. */
 export const MAINTAINED_PROPERTIES = ["dc-version", "cluster-infrastructure", "cluster-name", "have-watchdog", "last-lrm-refresh"];
@@ -72,8 +74,28 @@ export function flattenCib(xml: string, opts: { skip?: (label: string) => boolea
   return out;
 }
 
-/** One line per difference, actual -> desired, in a stable order. */
-export function summarize(actual: Flat, desired: Flat): string[] {
+/** Resource id -> the names of its instance attributes that hold a secret. */
+export type SecretParams = ReadonlyMap<string, ReadonlySet<string>>;
+
+/** The instance attributes the model declares secret: fence devices' secret_params. */
+export function secretParams(crm: CrmModel): SecretParams {
+  return new Map(crm.primitives.map((p) => [p.id, new Set(p.params.filter((kv) => kv.secret).map((kv) => kv.key))]));
+}
+
+/**
+ * Whether a resource's instance attribute holds a secret: declared so, or named so (a password that the
+ * spec no longer declares, or one a user put in plain params), so that an old value is masked as well.
+ */
+export function isSecretParam(secrets: SecretParams, resource: string, name: string): boolean {
+  return /passw|secret/i.test(name) || (secrets.get(resource)?.has(name) ?? false);
+}
+
+/** A field of a flattened element that holds a secret (instance attributes are the fields without a space). */
+export const secretField = (secrets: SecretParams) => (label: string, field: string) =>
+  label.startsWith("primitive ") && !/\s/.test(field) && field !== "agent" && field !== "in" && isSecretParam(secrets, label.slice("primitive ".length), field);
+
+/** One line per difference, actual -> desired, in a stable order; a secret field says that it changed, never its values. */
+export function summarize(actual: Flat, desired: Flat, isSecret: (label: string, field: string) => boolean = () => false): string[] {
   const lines: string[] = [];
   const labels = [...new Set([...actual.keys(), ...desired.keys()])].sort();
   for (const label of labels) {
@@ -88,7 +110,8 @@ export function summarize(actual: Flat, desired: Flat): string[] {
         const dv = d.get(k);
         if (av === dv) continue;
         const name = k === "value" ? "" : `${k} `;
-        changes.push(av === undefined ? `${name}added (${dv})` : dv === undefined ? `${name}removed (was ${av})` : `${name}${av} -> ${dv}`);
+        if (isSecret(label, k)) changes.push(av === undefined ? `${name}added (${MASK})` : dv === undefined ? `${name}removed` : `${name}${MASK} -> ${MASK}`);
+        else changes.push(av === undefined ? `${name}added (${dv})` : dv === undefined ? `${name}removed (was ${av})` : `${name}${av} -> ${dv}`);
       }
       if (changes.length) lines.push(`${label}: ${changes.join(", ")}`);
     }
@@ -98,3 +121,44 @@ export function summarize(actual: Flat, desired: Flat): string[] {
 
 /** Move constraints are runtime state, reported separately (never config drift). */
 export const isMoveConstraint = (label: string) => /^location cli-(ban|prefer)-/.test(label);
+
+/** id -> value of every secret nvpair in a CIB (by position: a primitive's instance attribute that isSecretParam). */
+export function secretNvpairs(xml: string, secrets: SecretParams): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (r: X) => {
+    for (const p of arr(r.primitive)) {
+      for (const set of arr(p.instance_attributes)) for (const nv of arr(set.nvpair)) if (isSecretParam(secrets, String(p.id), String(nv.name))) out.set(String(nv.id), String(nv.value ?? ""));
+    }
+    for (const k of ["group", "clone", "master"]) for (const c of arr(r[k])) walk(c);
+  };
+  const doc = parser.parse(xml) as X;
+  walk(first(first(first(doc.cib).configuration ?? doc.configuration).resources));
+  return out;
+}
+
+const unescapeXml = (s: string) => s.replace(/&(quot|apos|lt|gt|amp);/g, (_, e: string) => ({ quot: '"', apos: "'", lt: "<", gt: ">", amp: "&" })[e]!);
+const attr = (attrs: string, name: string) => new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`).exec(attrs)?.slice(1).find((v) => v !== undefined);
+
+/**
+ * A crm_diff patch with the value of every secret nvpair (ids from secretNvpairs of both CIBs) masked:
+ * the element itself (created, or the result of a change) and the change-attr of a change whose path
+ * ends at it. By position, so the old value and any escaping of either are masked alike.
+ */
+export function maskCibPatch(patch: string, secretIds: ReadonlySet<string>): string {
+  let inSecretChange = false;
+  const maskValue = (tag: string) => tag.replace(/(\svalue\s*=\s*)(?:"[^"]*"|'[^']*')/, `$1"${MASK}"`);
+  return patch.replace(/<(\/?)([\w:-]+)((?:"[^"]*"|'[^']*'|[^>"'])*)>/g, (tag, close: string, name: string, attrs: string) => {
+    if (name === "change") {
+      if (close) inSecretChange = false;
+      else if (!attrs.trimEnd().endsWith("/")) {
+        const target = /nvpair\[@id='([^']*)'\]$/.exec(unescapeXml(attr(attrs, "path") ?? ""))?.[1];
+        inSecretChange = target !== undefined && secretIds.has(target);
+      }
+      return tag;
+    }
+    if (close) return tag;
+    const id = attr(attrs, "id");
+    if ((id !== undefined && secretIds.has(unescapeXml(id))) || (inSecretChange && name === "change-attr" && attr(attrs, "name") === "value")) return maskValue(tag);
+    return tag;
+  });
+}

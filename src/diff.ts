@@ -3,7 +3,7 @@
 // Reads only: the desired CIB is built in a scratch file on one node, never in the cluster.
 import { createTwoFilesPatch } from "diff";
 import { authkeyDrifts } from "./authkey.js";
-import { flattenCib, isMoveConstraint, summarize } from "./cib-diff.js";
+import { flattenCib, isMoveConstraint, maskCibPatch, secretField, secretNvpairs, secretParams, summarize } from "./cib-diff.js";
 import { predictionOf, simulateScript } from "./cib-predict.js";
 import { coveredFailCount, recoveryNeeds, recoveryWarning, type RecoveryNeed } from "./recovery-needs.js";
 import { desiredCibScript, PGHA_DIR } from "./cib-script.js";
@@ -81,9 +81,15 @@ async function cibDrift(model: ClusterModel, rendered: RenderedCluster, node: st
   const live = head.slice(head.indexOf("\n") + 1);
   const flatLive = flattenCib(live);
   const moves = [...flatLive.keys()].filter(isMoveConstraint).map((l) => l.replace(/^location /, ""));
-  const summary = summarize(flattenCib(live, { skip: isMoveConstraint }), flattenCib(desired, { skip: isMoveConstraint }));
+  // Secrets by position: the declared ones and, from the live CIB, the old values of a rotation, which
+  // also join model.secrets so that every later output (logs, --json) masks them.
+  const secrets = secretParams(model.crm);
+  const old = secretNvpairs(live, secrets);
+  const secretIds = new Set([...old.keys(), ...secretNvpairs(desired, secrets).keys()]);
+  model.secrets.push(...[...old.values()].filter((v) => v && !model.secrets.includes(v)));
+  const summary = summarize(flattenCib(live, { skip: isMoveConstraint }), flattenCib(desired, { skip: isMoveConstraint }), secretField(secrets));
   const prediction = changed && simulation !== undefined ? predictionOf(simulation, model.resourceIds.postgresql) : undefined;
-  return { drift: { node, summary, patch: changed ? maskSecrets(patch, model.secrets) : "", prediction }, moves, switches: runtimeSwitches(live) };
+  return { drift: { node, summary, patch: changed ? maskSecrets(maskCibPatch(patch, secretIds), model.secrets) : "", prediction }, moves, switches: runtimeSwitches(live) };
 }
 
 async function runtimeWarnings(model: ClusterModel, conn: Connection, facts: Record<string, HostFacts>, moves: string[], switches: RuntimeSwitch[]): Promise<string[]> {

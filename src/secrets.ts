@@ -1,7 +1,12 @@
-// The one place secrets are read. Values never go into messages: errors name the source, not the value.
+// The one place secrets are read, and the last net that masks them in text. Values never go into
+// messages: errors name the source, not the value. What is secret is known by structure first (secret
+// files, fence devices' secret_params, see cib-diff.ts); maskSecrets catches a value wherever else it
+// shows, in each form that quoting and escaping give it.
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import type { SecretResolver, SecretResult } from "./model/build.js";
+
+export const MASK = "********";
 
 /** C0 and C1 control characters and DEL: no password holds one, and each would break a rendered line. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -31,7 +36,29 @@ export function secretResolver(env: NodeJS.ProcessEnv = process.env, baseDir = p
   };
 }
 
-/** Replaces every secret value in text with ******** (longest first, so overlapping secrets mask whole). */
+const xmlEscape = (s: string, apos: boolean) => s.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/'/g, apos ? "&apos;" : "'");
+
+/**
+ * Every form a secret takes in pgha's output: as is, in XML attributes (Pacemaker escapes ', Python
+ * does not), in crm and conninfo quoting, .pgpass fields, SQL and shell single quotes, and each of
+ * those again inside a JSON string.
+ */
+export function secretForms(s: string): string[] {
+  const forms = [
+    s,
+    xmlEscape(s, true),
+    xmlEscape(s, false),
+    s.replace(/\\/g, "\\\\").replace(/"/g, '\\"'),
+    s.replace(/\\/g, "\\\\").replace(/'/g, "\\'"),
+    s.replace(/\\/g, "\\\\").replace(/:/g, "\\:"),
+    s.replace(/'/g, "''"),
+    s.replace(/'/g, "'\\''"),
+  ];
+  return [...new Set([...forms, ...forms.map((f) => JSON.stringify(f).slice(1, -1))])];
+}
+
+/** Replaces every secret, in every form, with ******** (longest first, so overlapping secrets mask whole). */
 export function maskSecrets(text: string, secrets: readonly string[]): string {
-  return [...secrets].sort((a, b) => b.length - a.length).reduce((t, s) => (s ? t.split(s).join("********") : t), text);
+  const forms = [...new Set(secrets.filter(Boolean).flatMap(secretForms))].sort((a, b) => b.length - a.length);
+  return forms.reduce((t, f) => t.split(f).join(MASK), text);
 }

@@ -65,7 +65,7 @@ export class TaskError extends Error {
 }
 
 export async function exec(ctx: RunCtx, h: HostCtx, cmd: string, stdin?: string): Promise<ExecResult> {
-  ctx.trace(h.node.name, `$ ${cmd.split("\n")[0]}${cmd.includes("\n") ? " ..." : ""}`);
+  ctx.trace(h.node.name, maskSecrets(`$ ${cmd.split("\n")[0]}${cmd.includes("\n") ? " ..." : ""}`, ctx.model.secrets));
   const r = await h.conn.exec(cmd, { stdin });
   for (const line of (r.stdout + r.stderr).split("\n").filter(Boolean)) ctx.trace(h.node.name, maskSecrets(`  ${line}`, ctx.model.secrets));
   return r;

@@ -83,6 +83,7 @@ export function buildModel({ spec: loaded, inventory, resolveSecret, secretsOpti
     fenceSecrets[node] = Object.entries(dev.secret_params ?? {}).map(([key, s]) => ({
       key,
       value: secret(s, ["pacemaker", "stonith", "devices", node, "secret_params", key]) ?? "",
+      secret: true as const,
     }));
   }
 

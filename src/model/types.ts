@@ -5,6 +5,8 @@ import type { InventoryHost } from "../inventory.js";
 export interface KeyValue {
   key: string;
   value: string;
+  /** The value is a secret (a fence device's secret_params): outputs mask it by this position, old and new. */
+  secret?: true;
 }
 
 export interface ClusterNode {
