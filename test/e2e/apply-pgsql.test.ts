@@ -59,6 +59,21 @@ describe("sr-pgsql-2node: build, idempotency, failover", () => {
     expect(check.stdout).toMatch(/nothing would change/);
   });
 
+  it("a .pgpass holding another password: diff, diff -v, diff --json and apply -v name the file, never the old or new password", async () => {
+    onHost("pg2", `printf '%s\\n' '*:5432:replication:repuser:Old-S3cret-pw' > /var/lib/postgresql/.pgpass`);
+    for (const args of [["diff"], ["diff", "-v"], ["diff", "--json"]]) {
+      const r = await pgha([...args, ...ARGS]);
+      expect(r.code, r.output).toBe(2);
+      expect(r.output).toContain("/var/lib/postgresql/.pgpass");
+      expect(r.output).not.toMatch(/S3cret/);
+    }
+    const fixed = await pgha(["apply", "-v", ...ARGS]);
+    expect(fixed.code, fixed.output).toBe(0);
+    expect(fixed.output).not.toMatch(/S3cret/);
+    expect(onHost("pg2", "cat /var/lib/postgresql/.pgpass")).toContain(":e2e-Repl\\:S3cret'pw");
+    expect((await pgha(["diff", ...ARGS])).code).toBe(0);
+  });
+
   it("killing the primary's postmaster promotes the standby and moves the VIPs", async () => {
     onHost("pg1", "kill -9 $(head -1 /var/lib/postgresql/15/pgha/postmaster.pid)");
     await until(
