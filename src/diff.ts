@@ -50,7 +50,8 @@ const MARK = "@@PGHA-SPLIT@@";
 
 async function fileDrifts(model: ClusterModel, rendered: RenderedCluster, node: string, facts: HostFacts, conn: Connection): Promise<FileDrift[]> {
   const changes = rendered.files.filter((f) => f.node === node).map((f) => planFile(f, facts)).filter((c) => c.action !== "none");
-  const wanted = changes.filter((c) => c.action === "update" && !c.secret);
+  // Never read through a symbolic link: root would print whatever file a user pointed it at.
+  const wanted = changes.filter((c) => c.action === "update" && !c.secret && !facts.files[c.path]?.symlink);
   const actual = new Map<string, string>();
   if (wanted.length) {
     const r = await conn.exec(wanted.map((c) => `printf '%s\\n' ${shq(`${MARK}${c.path}`)}; cat ${shq(c.path)}`).join("; "));
@@ -62,7 +63,7 @@ async function fileDrifts(model: ClusterModel, rendered: RenderedCluster, node: 
   return changes.map((c) => {
     const label = `${node}:${c.path}`;
     const diff =
-      c.secret ? undefined
+      c.secret || facts.files[c.path]?.symlink ? undefined
       : c.action === "create" ? createTwoFilesPatch("/dev/null", label, "", c.content, "actual", "desired")
       : c.action === "update" ? createTwoFilesPatch(label, label, actual.get(c.path) ?? "", c.content, "actual", "desired")
       : undefined;

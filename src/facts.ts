@@ -11,6 +11,8 @@ export interface FileFact {
   owner?: string;
   group?: string;
   mode?: string;
+  /** The path is a symbolic link: pgha never writes through one (see symlinkProblems). */
+  symlink?: boolean;
   /** Agent-owned lines found in the file, in order, each with whether its include target exists. */
   agentLines: { line: string; targetExists: boolean }[];
 }
@@ -26,6 +28,11 @@ export interface HostFacts {
   addresses: string[];
   dataDirectory: "missing" | "empty" | "initialized";
   pgVersion?: number;
+  /**
+   * Managed paths and their ancestors that are symbolic links, with the link's owner: a link that a user
+   * planted would send root's writes, chown and chmod wherever the user likes.
+   */
+  symlinks: Record<string, string>;
   /** Directories by path: undefined when missing. */
   directories: Record<string, { owner: string; group: string; mode: string } | undefined>;
   /** Whether a postmaster runs on this data directory. */
@@ -64,6 +71,26 @@ export function requiredBinaries(model: ClusterModel): string[] {
 }
 
 
+/** Every directory above `path`, outermost first, without `/`. */
+const ancestors = (path: string): string[] => path.split("/").slice(1, -1).map((_, i, parts) => `/${parts.slice(0, i + 1).join("/")}`);
+
+/**
+ * Why pgha must not act on these managed paths: one that is a symbolic link itself, or lies under a link
+ * that someone other than root made (root's own links, such as /var/run -> /run, are the system's layout).
+ */
+export function symlinkProblems(paths: string[], facts: HostFacts): string[] {
+  const out = new Set<string>();
+  for (const p of paths) {
+    const link = facts.symlinks[p];
+    if (link !== undefined) out.add(`${p} is a symbolic link (owned by ${link}); pgha does not write through links: replace it with the real ${facts.directories[p] !== undefined ? "directory" : "file or directory"}`);
+    for (const a of ancestors(p)) {
+      const owner = facts.symlinks[a];
+      if (owner !== undefined && owner !== "root") out.add(`${a}, above ${p}, is a symbolic link owned by ${owner}, not root; pgha does not follow links a user can plant: replace it with the real directory`);
+    }
+  }
+  return [...out];
+}
+
 /** The agent-line pattern as an ERE for grep (the JS RegExp source without its anchors is portable here). */
 const ere = (re: RegExp): string => re.source;
 
@@ -87,6 +114,7 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
   // corosync.conf is always looked at: its mtime and hash say what corosync runs (see corosync_apply).
   // The authkey too, in the same two programs: whether the nodes hold the same one.
   const statted = list([...dirPaths, ...filePaths, COROSYNC_CONF, authkey]);
+  const linked = list([...dirPaths, ...filePaths].flatMap((p) => [...ancestors(p), p]));
   const hashed = list([...files.filter((f) => !f.agentLines).map((f) => f.path), COROSYNC_CONF, COROSYNC_APPLIED, authkey]);
   const lines = [
     "export LC_ALL=C",
@@ -101,11 +129,11 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
     `ip -o -4 addr show 2>/dev/null | while read -r _ _ _ a _; do printf 'ADDR\\t%s\\n' "\${a%%/*}"; done`,
     // Versions and the ocf-shellfuncs check, cached under the files' identity (path, size, mtime).
     `sig=$(stat -L --printf '%n %s %Y ' $(for b in pacemakerd corosync; do command -v $b; done) ${postgres} ${shellfuncs} 2>/dev/null)`,
-    `vc=${stateDir}/versions.cache; hit=`,
+    `vc=${shq(`${stateDir}/versions.cache`)}; hit=`,
     `if [ -f "$vc" ]; then { IFS= read -r first; if [ "$first" = "$sig" ]; then hit=1; while IFS= read -r l; do printf '%s\\n' "$l"; done; fi; } < "$vc"; fi`,
     `if [ -z "$hit" ]; then`,
     `  v=$(printf 'VERSION\\tpacemaker\\t%s\\nVERSION\\tcorosync\\t%s\\nVERSION\\tpostgres\\t%s\\n' "$(pacemakerd --version 2>/dev/null | head -1)" "$(corosync -v 2>/dev/null | head -1)" "$(${postgres} --version 2>/dev/null | head -1)"; if grep -q 'crm_attribute -p \$@' ${shellfuncs} 2>/dev/null; then echo "PROMOTION_SCORE_UNPATCHED"; fi)`,
-    `  printf '%s\\n' "$v"; if [ -d ${stateDir} ]; then printf '%s\\n%s\\n' "$sig" "$v" > "$vc.$$" && mv -f "$vc.$$" "$vc"; fi`,
+    `  printf '%s\\n' "$v"; if [ -d ${shq(stateDir)} ]; then printf '%s\\n%s\\n' "$sig" "$v" > "$vc.$$" && mv -f "$vc.$$" "$vc"; fi`,
     "fi",
     `d=${shq(pg.dataDirectory)}`,
     'if [ -f "$d/postmaster.pid" ] && IFS= read -r pid < "$d/postmaster.pid" && kill -0 "$pid" 2>/dev/null; then echo "PGRUNNING"; fi',
@@ -119,6 +147,8 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
     `if pid=$(pidof corosync) && IFS= read -r st < "/proc/\${pid%% *}/stat"; then set -- \${st##*) }; printf 'COROSYNC_START\\t%s\\n' "\${20}"; fi`,
     ...(directories.length ? [`for p in ${list(dirPaths)}; do [ -d "$p" ] || printf 'DIR\\t%s\\t-\\n' "$p"; done`] : []),
     ...(files.length ? [`for p in ${list(filePaths)}; do [ -f "$p" ] || printf 'FILE\\t%s\\t-\\n' "$p"; done`] : []),
+    // The links among the managed paths and their ancestors, with their owners (shell builtins, and one stat only when there is a link).
+    `set --; for p in ${linked}; do if [ -L "$p" ]; then set -- "$@" "$p"; fi; done; [ $# -eq 0 ] || stat --printf 'LINK\\t%n\\t%U\\n' -- "$@"`,
     `stat --printf 'STAT\\t%n\\t%F\\t%U\\t%G\\t%04a\\t%Y\\t%s\\n' ${statted} 2>/dev/null`,
     `sha256sum ${hashed} 2>/dev/null | while read -r h p; do printf 'HASH\\t%s\\t%s\\n' "$p" "$h"; done`,
   ];
@@ -127,14 +157,14 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
     const re = shq(ere(f.agentLines!));
     // The hash leaves out the agent's own lines; each of those is listed with whether its include target exists.
     lines.push(
-      `if [ -f ${p} ]; then { grep -v -E ${re} ${p} || true; } | sha256sum | { read -r h _; printf 'HASH\\t%s\\t%s\\n' ${p} "$h"; }; grep -E ${re} ${p} | while IFS= read -r l; do t=\${l#include \\'}; t=\${t%%\\'*}; if [ "$t" != "$l" ] && [ -e "$t" ]; then e=1; else e=0; fi; printf 'AGENTLINE\\t%s\\t%s\\t%s\\n' ${p} "$e" "$l"; done; fi`,
+      `if [ -f ${p} ] && [ ! -L ${p} ]; then { grep -v -E ${re} ${p} || true; } | sha256sum | { read -r h _; printf 'HASH\\t%s\\t%s\\n' ${p} "$h"; }; grep -E ${re} ${p} | while IFS= read -r l; do t=\${l#include \\'}; t=\${t%%\\'*}; if [ "$t" != "$l" ] && [ -e "$t" ]; then e=1; else e=0; fi; printf 'AGENTLINE\\t%s\\t%s\\t%s\\n' ${p} "$e" "$l"; done; fi`,
     );
   }
   return lines.join("\n") + "\n";
 }
 
 export function parseFacts(output: string, authkey = COROSYNC_AUTHKEY): HostFacts {
-  const facts: HostFacts = { hostname: "", files: {}, services: {}, enabled: {}, binaries: {}, interfaces: [], addresses: [], dataDirectory: "missing", directories: {}, postgresRunning: false, pgsqlLock: false, versions: { pacemaker: "", corosync: "", postgres: "" }, promotionScoreUnpatched: false, corosyncRunsFile: false, corosyncRecorded: false };
+  const facts: HostFacts = { hostname: "", files: {}, services: {}, enabled: {}, binaries: {}, interfaces: [], addresses: [], dataDirectory: "missing", symlinks: {}, directories: {}, postgresRunning: false, pgsqlLock: false, versions: { pacemaker: "", corosync: "", postgres: "" }, promotionScoreUnpatched: false, corosyncRunsFile: false, corosyncRecorded: false };
   const hashes: Record<string, string> = {};
   let boot = 0;
   let corosyncTicks: number | undefined;
@@ -176,11 +206,15 @@ export function parseFacts(output: string, authkey = COROSYNC_AUTHKEY): HostFact
       case "STAT": {
         const [path, type, owner, group, mode, mtime, size] = f as [string, string, string, string, string, string, string];
         if (path === COROSYNC_CONF) corosyncMtime = Number(mtime);
+        if (type === "symbolic link") break;
         if (path === authkey) facts.authkey = { owner, group, mode, size: Number(size) };
         else if (type === "directory") facts.directories[path] = { owner, group, mode };
         else Object.assign((facts.files[path] ??= { exists: true, agentLines: [] }), { owner, group, mode });
         break;
       }
+      case "LINK":
+        facts.symlinks[f[0]!] = f[1] ?? "";
+        break;
       case "VERSION":
         if (f[0] === "pacemaker" || f[0] === "corosync" || f[0] === "postgres") facts.versions[f[0]] = f[1] ?? "";
         break;
@@ -212,6 +246,8 @@ export function parseFacts(output: string, authkey = COROSYNC_AUTHKEY): HostFact
       }
     }
   }
+  // What sha256sum read through a link is the link target's, not a managed file's.
+  for (const p of Object.keys(facts.symlinks)) if (facts.files[p]) facts.files[p] = { exists: true, symlink: true, agentLines: [] };
   facts.corosyncRecorded = hashes[COROSYNC_APPLIED] !== undefined && hashes[COROSYNC_APPLIED] === hashes[COROSYNC_CONF];
   // Started in a later second than the file's last write, as `ps -o etimes` would tell.
   facts.corosyncRunsFile = corosyncTicks !== undefined && Math.floor(boot + corosyncTicks / USER_HZ) > corosyncMtime;

@@ -28,6 +28,7 @@ export function planFile(file: RenderedFile, facts: HostFacts): FileChange {
   const content = file.content + kept.map((l) => l + "\n").join("");
   const base = { node: file.node, path: file.path, content, owner: file.owner, group: file.group, mode: file.mode, secret: file.secret };
   if (!fact?.exists) return { ...base, action: "create", reasons: ["file is missing"] };
+  if (fact.symlink) return { ...base, action: "update", reasons: ["is a symbolic link (apply refuses to write through it)"] };
   const reasons: string[] = [];
   if (fact.sha256 !== sha256(file.content)) reasons.push("content differs");
   if (dangling.length) reasons.push(`${dangling.length} agent include line(s) point at missing files`);

@@ -5,8 +5,8 @@ import { recoveryNeeds, recoveryWarning, type RecoveryNeed } from "./recovery-ne
 import { posix } from "node:path";
 import { corosyncAuthkey } from "./authkey.js";
 import type { HostFacts } from "./facts.js";
-import { COROSYNC_APPLIED, COROSYNC_CONF, requiredBinaries } from "./facts.js";
-import type { ClusterModel, ClusterNode } from "./model/types.js";
+import { COROSYNC_APPLIED, COROSYNC_CONF, requiredBinaries, symlinkProblems } from "./facts.js";
+import type { ClusterModel, ClusterNode, ManagedDirectory } from "./model/types.js";
 import { planFile, type FileChange } from "./plan.js";
 import type { RenderedCluster } from "./render.js";
 import { maskSecrets } from "./secrets.js";
@@ -82,12 +82,25 @@ export async function must(ctx: RunCtx, h: HostCtx, cmd: string, stdin?: string)
 }
 
 export const asPostgres = (ctx: RunCtx, cmd: string) =>
-  `runuser -u ${ctx.model.postgresql.osUser} -- env -C / PGPASSFILE=${shq(posix.join(ctx.model.postgresql.home, ".pgpass"))} ${cmd}`;
-export const pgCtl = (ctx: RunCtx, sub: string) => asPostgres(ctx, `${ctx.model.postgresql.bindir}/pg_ctl -D ${shq(ctx.model.postgresql.dataDirectory)} ${sub}`);
+  `runuser -u ${shq(ctx.model.postgresql.osUser)} -- env -C / PGPASSFILE=${shq(posix.join(ctx.model.postgresql.home, ".pgpass"))} ${cmd}`;
+/**
+ * Runs a shell command as `user`, who can then do no more than that user could: what a root action in a
+ * directory that user owns needs, since the user can swap any name there for a link. Root runs it itself.
+ */
+export const asUser = (user: string, cmd: string) => (user === "root" ? cmd : `runuser -u ${shq(user)} -- sh -c ${shq(`cd / && ${cmd}`)}`);
+/**
+ * pg_ctl runs the postmaster through /bin/sh with its -D in double quotes and its -o as is: the data
+ * directory goes in PGDATA instead, and each -o value must be quoted for that shell (pgCtlOption).
+ */
+export const pgCtl = (ctx: RunCtx, sub: string) => asPostgres(ctx, `PGDATA=${shq(ctx.model.postgresql.dataDirectory)} ${shq(`${ctx.model.postgresql.bindir}/pg_ctl`)} ${sub}`);
+/** `-c name=value` for pg_ctl -o, quoted twice: for the shell running pg_ctl and for the one pg_ctl runs. */
+export const pgCtlOption = (settings: Record<string, string>) => `-o ${shq(Object.entries(settings).map(([k, v]) => `-c ${shq(`${k}=${v}`)}`).join(" "))}`;
+/** pg_ctl puts the postgres binary's path in double quotes for /bin/sh, where these characters still act. */
+const PG_CTL_UNSAFE = /["$`\\\n]/;
 /** psql's unaligned rows for `sql`, run as the PostgreSQL user on the local socket. */
 export const psqlRows = (ctx: RunCtx, sql: string) => {
   const pg = ctx.model.postgresql;
-  return asPostgres(ctx, `${pg.bindir}/psql -X -At -h ${shq(pg.socketDirectory)} -p ${pg.port} -d postgres -c ${shq(sql)}`);
+  return asPostgres(ctx, `${shq(`${pg.bindir}/psql`)} -X -At -h ${shq(pg.socketDirectory)} -p ${shq(String(pg.port))} -d postgres -c ${shq(sql)}`);
 };
 
 const version = (s: string): number[] => (s.match(/(\d+)\.(\d+)(?:\.(\d+))?/) ?? []).slice(1).map((x) => Number(x ?? 0));
@@ -124,6 +137,8 @@ function preflight(ctx: RunCtx, h: HostCtx): TaskResult {
     if (!f.addresses.includes(links[i]!)) problems.push(`link ${i} address ${links[i]} is not configured on this host`);
   });
   problems.push(...versionProblems(ctx.model, f));
+  if (PG_CTL_UNSAFE.test(ctx.model.postgresql.bindir)) problems.push(`bindir ${JSON.stringify(ctx.model.postgresql.bindir)} holds a character that pg_ctl's shell would act on (" $ \` \\ or a line break)`);
+  problems.push(...symlinkProblems([...ctx.model.directories.map((d) => d.path), ...ctx.rendered.files.filter((r) => r.node === h.node.name).map((r) => r.path)], f));
   if (f.dataDirectory === "initialized" && f.pgVersion !== ctx.model.postgresql.version) {
     problems.push(`data directory ${ctx.model.postgresql.dataDirectory} holds PostgreSQL ${f.pgVersion ?? "?"}, the spec says ${ctx.model.postgresql.version}`);
   }
@@ -137,23 +152,51 @@ async function directories(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
     return !f || f.owner !== d.owner || f.group !== d.group || f.mode !== d.mode;
   });
   if (todo.length && !ctx.check) {
-    await must(ctx, h, todo.map((d) => `install -d -o ${d.owner} -g ${d.group} -m ${d.mode} ${shq(d.path)} && chown ${d.owner}:${d.group} ${shq(d.path)} && chmod ${d.mode} ${shq(d.path)}`).join(" && "));
+    await must(ctx, h, todo.map(directoryCommand).join(" && "));
   }
   return { changed: todo.length > 0, msg: todo.map((d) => d.path).join(", ") };
 }
 
-/** Atomic replace: write a temp file beside the target, set owner and mode, keep a backup, rename. */
-export function writeFileCommand(c: FileChange): string {
-  const p = shq(c.path);
-  if (c.action === "attributes") return `chown ${c.owner}:${c.group} ${p} && chmod ${c.mode} ${p}`;
+/** Fails the command, with a message, when `path` is a symbolic link. */
+const refuseLink = (path: string) => `if [ -L ${shq(path)} ]; then echo ${shq(`${path} is a symbolic link: pgha does not write through links`)} >&2; exit 1; fi`;
+
+/**
+ * Makes `d` a directory with its owner and mode, never acting through a link: a link there is refused,
+ * chown -h changes a link that appears meanwhile and not its target, and the mode is set as the owner,
+ * who can change no one else's file.
+ */
+export function directoryCommand(d: ManagedDirectory): string {
+  const p = shq(d.path);
   return [
-    `install -d ${shq(posix.dirname(c.path))}`,
-    `t=$(mktemp ${shq(`${c.path}.pgha-XXXXXX`)})`,
-    `cat > "$t"`,
-    `chown ${c.owner}:${c.group} "$t"`,
-    `chmod ${c.mode} "$t"`,
-    `if [ -f ${p} ]; then cp -p ${p} ${shq(`${c.path}.pgha-backup`)}; fi`,
-    `mv -f "$t" ${p}`,
+    refuseLink(d.path),
+    `if [ ! -d ${p} ]; then mkdir -p ${shq(posix.dirname(d.path))} && mkdir -m ${shq(d.mode)} ${p}; fi`,
+    `chown -h ${shq(`${d.owner}:${d.group}`)} ${p}`,
+    asUser(d.owner, `chmod ${shq(d.mode)} ${p}`),
+  ].join(" && ");
+}
+
+/** Where copies of files' previous versions go: under PGHA_DIR, which only root can enter. */
+export const BACKUP_DIR = posix.join(PGHA_DIR, "backup");
+export const backupPath = (path: string, backups = BACKUP_DIR) => posix.join(backups, path);
+
+/**
+ * Atomic replace, run as the file's owner (who owns its directory, and could swap any name there for a
+ * link): write a temp file beside the target, set group and mode, rename over it without following a
+ * link. Root first keeps a copy of the previous version under backupPath; for a secret file no copy is
+ * kept (it would keep the old secret), and the copy that earlier versions left beside it is removed.
+ */
+export function writeFileCommand(c: FileChange, backups = BACKUP_DIR): string {
+  const p = shq(c.path);
+  const og = shq(`${c.owner}:${c.group}`);
+  if (c.action === "attributes") return [refuseLink(c.path), `chown -h ${og} ${p}`, asUser(c.owner, `chmod ${shq(c.mode)} ${p}`)].join(" && ");
+  const backup = backupPath(c.path, backups);
+  return [
+    refuseLink(c.path),
+    c.secret ? `rm -f ${shq(`${c.path}.pgha-backup`)}` : `if [ -f ${p} ] && [ ! -L ${p} ]; then install -d -m 0700 ${shq(backups)} ${shq(posix.dirname(backup))} && cp -P --preserve=mode,ownership,timestamps ${p} ${shq(backup)}; fi`,
+    asUser(
+      c.owner,
+      [`install -d ${shq(posix.dirname(c.path))}`, `t=$(mktemp ${shq(`${c.path}.pgha-XXXXXX`)})`, `{ cat > "$t" && chown ${og} "$t" && chmod ${shq(c.mode)} "$t" && mv -fT "$t" ${p} || { rm -f "$t"; exit 1; }; }`].join(" && "),
+    ),
   ].join(" && ");
 }
 
@@ -218,6 +261,7 @@ const primaryAddress = (ctx: RunCtx) => ctx.model.nodes.find((n) => n.isPrimary)
 async function pgBootstrap(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
   const pg = ctx.model.postgresql;
   const d = shq(pg.dataDirectory);
+  const initdb = shq(`${pg.bindir}/initdb`);
   const shared = ctx.model.topology === "shared-disk";
   const running = async () => (await exec(ctx, h, pgCtl(ctx, "status"))).code === 0;
   if (args.role === "finish") {
@@ -244,14 +288,14 @@ async function pgBootstrap(ctx: RunCtx, h: HostCtx, args: Record<string, unknown
     changed = true;
     msgs.push("initdb");
     if (!ctx.check) {
-      await must(ctx, h, `install -d -o ${pg.osUser} -g ${pg.osGroup} -m 0700 ${d} && ` + asPostgres(ctx, `${pg.bindir}/initdb -D ${d} -E UTF8 --locale=C.UTF-8 --auth-local=peer --auth-host=scram-sha-256`));
+      await must(ctx, h, `${directoryCommand({ path: pg.dataDirectory, owner: pg.osUser, group: pg.osGroup, mode: "0700" })} && ` + asPostgres(ctx, `${initdb} -D ${d} -E UTF8 --locale=C.UTF-8 --auth-local=peer --auth-host=scram-sha-256`));
     }
   }
   if (ctx.check || shared || !pg.replication) return { changed, msg: msgs.join(", ") };
   // Standbys copy from this instance, and the replication role must exist first.
   if (!(await running())) {
     // No synchronous standby exists yet: with synchronous_standby_names set, creating the role would wait forever.
-    await must(ctx, h, pgCtl(ctx, `-o ${shq(`-c config_file=${pg.configFile} -c synchronous_standby_names=`)} -l /var/log/postgresql/pgha-bootstrap.log -w -t 120 start`));
+    await must(ctx, h, pgCtl(ctx, `${pgCtlOption({ config_file: pg.configFile, synchronous_standby_names: "" })} -l /var/log/postgresql/pgha-bootstrap.log -w -t 120 start`));
   }
   const role = pg.replication.user;
   const sql = [
@@ -261,7 +305,7 @@ async function pgBootstrap(ctx: RunCtx, h: HostCtx, args: Record<string, unknown
     // pg_rewind without a superuser (PostgreSQL 11 and later): exactly the functions its documentation lists.
     ...(pg.version >= 11 ? ["pg_ls_dir(text, boolean, boolean)", "pg_stat_file(text, boolean)", "pg_read_binary_file(text)", "pg_read_binary_file(text, bigint, bigint, boolean)"].map((f) => `GRANT EXECUTE ON FUNCTION pg_catalog.${f} TO "${role}";`) : []),
   ].join("\n");
-  await must(ctx, h, asPostgres(ctx, `${pg.bindir}/psql -X -q -v ON_ERROR_STOP=1 -h ${shq(pg.socketDirectory)} -p ${pg.port} -d postgres -f -`), sql);
+  await must(ctx, h, asPostgres(ctx, `${shq(`${pg.bindir}/psql`)} -X -q -v ON_ERROR_STOP=1 -h ${shq(pg.socketDirectory)} -p ${shq(String(pg.port))} -d postgres -f -`), sql);
   return { changed: true, msg: [...msgs, `replication role ${role}`].join(", ") };
 }
 
@@ -498,7 +542,7 @@ async function corosyncRunning(ctx: RunCtx, x: HostCtx): Promise<{ state: string
       `start=$(( $(date +%s) - $(ps -o etimes= -p "\${pid%% *}") ))`,
       `if [ "$start" -gt "$(stat -c %Y ${c} 2>/dev/null || echo 0)" ]; then echo file; cat ${c}`,
       `elif [ -f ${COROSYNC_APPLIED} ]; then echo applied; cat ${COROSYNC_APPLIED}`,
-      `elif ${writtenNow ? "true" : "false"} && [ -f ${c}.pgha-backup ]; then echo backup; cat ${c}.pgha-backup`,
+      `elif ${writtenNow ? "true" : "false"} && [ -f ${backupPath(c)} ]; then echo backup; cat ${backupPath(c)}`,
       `else echo file; cat ${c}; fi`,
     ].join("\n"),
   );

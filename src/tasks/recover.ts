@@ -8,7 +8,7 @@ import { PGHA_DIR } from "../cib-script.js";
 import { planFile } from "../plan.js";
 import { shq } from "../shell.js";
 import { permanentNodeAttributes, type ClusterStatus } from "../status.js";
-import { asPostgres, exec, must, pgCtl, poll, TaskError, waitFor, writeFileCommand, type HostCtx, type RunCtx, type TaskResult } from "../tasks.js";
+import { asPostgres, asUser, directoryCommand, exec, must, pgCtl, poll, TaskError, waitFor, writeFileCommand, type HostCtx, type RunCtx, type TaskResult } from "../tasks.js";
 import { liveStatus, roles, standbyProblems, wantedHs } from "./standby.js";
 
 /** On the node: "rewinding" while pg_rewind runs, "resynced CHECKPOINT" once the data is a standby's. */
@@ -20,21 +20,24 @@ type Resync = { how: "follow" | "pg_rewind" | "pg_basebackup" | "crashed"; why: 
 /** pg_controldata's cluster state and latest checkpoint, or undefined without a data directory. */
 async function control(ctx: RunCtx, x: HostCtx): Promise<{ state: string; checkpoint: string } | undefined> {
   const pg = ctx.model.postgresql;
-  const r = await exec(ctx, x, asPostgres(ctx, `${pg.bindir}/pg_controldata -D ${shq(pg.dataDirectory)}`));
+  const r = await exec(ctx, x, asPostgres(ctx, `${shq(`${pg.bindir}/pg_controldata`)} -D ${shq(pg.dataDirectory)}`));
   if (r.code !== 0) return undefined;
   const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, "m").exec(r.stdout)?.[1]?.trim() ?? "";
   return { state: field("Database cluster state"), checkpoint: field("Latest checkpoint location") };
 }
 
+/** A libpq conninfo value: quoted, so a space or a quote in it cannot add a keyword. */
+const conninfoValue = (v: string) => `'${v.replace(/[\\']/g, "\\$&")}'`;
+
 /** libpq conninfo of the primary for pg_rewind: its replication address, as the replication role (password from .pgpass). */
 const sourceServer = (ctx: RunCtx) => {
   const pg = ctx.model.postgresql;
-  return `host=${pg.replication!.upstreamHost} port=${pg.port} user=${pg.replication!.user} dbname=postgres`;
+  return `host=${conninfoValue(pg.replication!.upstreamHost)} port=${pg.port} user=${conninfoValue(pg.replication!.user)} dbname=postgres`;
 };
 
 const pgRewind = (ctx: RunCtx, dryRun: boolean) => {
   const pg = ctx.model.postgresql;
-  return asPostgres(ctx, `${pg.bindir}/pg_rewind${dryRun ? " --dry-run" : ""} -D ${shq(pg.dataDirectory)} --config-file=${shq(pg.configFile)} --source-server=${shq(sourceServer(ctx))}`);
+  return asPostgres(ctx, `${shq(`${pg.bindir}/pg_rewind`)}${dryRun ? " --dry-run" : ""} -D ${shq(pg.dataDirectory)} --config-file=${shq(pg.configFile)} --source-server=${shq(sourceServer(ctx))}`);
 };
 
 const lastLine = (s: string) => s.trim().split("\n").at(-1) ?? "";
@@ -65,10 +68,13 @@ const PLAN: Record<Resync["how"], string> = {
   crashed: "pg_rewind after crash recovery, pg_basebackup if that cannot (the data directory copied aside first)",
 };
 
-/** Keeps DATADIR as DATADIR.pgha-<UTC time> (copied, or moved away); prints the path. */
+/**
+ * Keeps DATADIR as DATADIR.pgha-<UTC time> (copied, or moved away); prints the path. -T: a link that
+ * appears at that name is replaced or refused, never followed into another directory.
+ */
 function asideCommand(ctx: RunCtx, verb: "cp -a" | "mv"): string {
   const d = shq(ctx.model.postgresql.dataDirectory);
-  return `a=${d}.pgha-$(date -u +%Y%m%d%H%M%S); while [ -e "$a" ]; do sleep 1; a=${d}.pgha-$(date -u +%Y%m%d%H%M%S); done; ${verb} ${d} "$a" && echo "$a"`;
+  return `a=${d}.pgha-$(date -u +%Y%m%d%H%M%S); while [ -e "$a" ] || [ -L "$a" ]; do sleep 1; a=${d}.pgha-$(date -u +%Y%m%d%H%M%S); done; ${verb} -T ${d} "$a" && echo "$a"`;
 }
 
 /**
@@ -79,13 +85,14 @@ export function copyPrimaryCommand(ctx: RunCtx, source: string): string {
   const pg = ctx.model.postgresql;
   const d = shq(pg.dataDirectory);
   const partial = shq(`${pg.dataDirectory}.pgha-partial`);
+  // rm -rf removes a link, not what it points at; mkdir refuses a name that exists; mv -T never moves into a linked directory.
   return [
     `rm -rf ${partial}`,
-    `install -d -o ${pg.osUser} -g ${pg.osGroup} -m 0700 ${partial}`,
-    asPostgres(ctx, `${pg.bindir}/pg_basebackup -h ${shq(source)} -p ${pg.port} -U ${shq(pg.replication!.user)} -D ${partial} -X stream -c fast -w`),
+    directoryCommand({ path: `${pg.dataDirectory}.pgha-partial`, owner: pg.osUser, group: pg.osGroup, mode: "0700" }),
+    asPostgres(ctx, `${shq(`${pg.bindir}/pg_basebackup`)} -h ${shq(source)} -p ${shq(String(pg.port))} -U ${shq(pg.replication!.user)} -D ${partial} -X stream -c fast -w`),
     ...(pg.recovery === "standby.signal" ? [asPostgres(ctx, `touch ${partial}/standby.signal`)] : []),
-    `if [ -d ${d} ]; then rmdir ${d}; fi`,
-    `mv ${partial} ${d}`,
+    `if [ -d ${d} ] && [ ! -L ${d} ]; then rmdir ${d}; fi`,
+    `mv -T ${partial} ${d}`,
   ].join(" && ");
 }
 
@@ -104,7 +111,8 @@ async function resync(ctx: RunCtx, x: HostCtx, plan: Resync): Promise<{ done: st
     if (r.code === 0) {
       // pg_rewind copied the primary's own files: the node's are put back, then what pgha renders there.
       const own = ["postgresql.conf", "postgresql.auto.conf", "pg_hba.conf", "pg_ident.conf"].map((f) => `if [ -f "$a/${f}" ]; then cp -p "$a/${f}" ${d}/${f}; fi`);
-      await must(ctx, x, [`a=${shq(kept[0]!)}`, ...own].join("; "));
+      // As the PostgreSQL user: the data directory is that user's, and so is any link in it.
+      await must(ctx, x, asUser(ctx.model.postgresql.osUser, [`a=${shq(kept[0]!)}`, ...own].join("; ")));
       for (const f of ctx.rendered.files.filter((f) => f.node === x.node.name && f.path.startsWith(`${pg.dataDirectory}/`))) {
         await must(ctx, x, writeFileCommand({ ...planFile(f, x.facts), action: "update" }), f.content);
       }

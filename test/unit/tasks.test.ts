@@ -107,18 +107,20 @@ describe("command", () => {
 describe("file writes", () => {
   const me = userInfo().username;
   const group = execFileSync("id", ["-gn"]).toString().trim();
-  const change = (path: string, content: string, action: FileChange["action"] = "update"): FileChange => ({ node: "pg1", path, action, content, owner: me, group, mode: "0600", secret: true, reasons: [] });
+  const change = (path: string, content: string, action: FileChange["action"] = "update"): FileChange => ({ node: "pg1", path, action, content, owner: me, group, mode: "0600", secret: false, reasons: [] });
+  const backups = join(root, "backup");
 
-  it("replaces atomically with owner, mode and a backup of the old file", async () => {
+  it("replaces atomically with owner and mode, and keeps the old file's copy in the root-only backup directory", async () => {
     const path = join(root, "etc", "app.conf");
     const h = host("pg1");
-    expect((await h.conn.exec(writeFileCommand(change(path, "one\n")), { stdin: "one\n" })).code).toBe(0);
+    expect((await h.conn.exec(writeFileCommand(change(path, "one\n"), backups), { stdin: "one\n" })).code).toBe(0);
     expect(readFileSync(path, "utf8")).toBe("one\n");
     expect((statSync(path).mode & 0o777).toString(8)).toBe("600");
-    expect((await h.conn.exec(writeFileCommand(change(path, "two\n")), { stdin: "two\n" })).code).toBe(0);
+    expect((await h.conn.exec(writeFileCommand(change(path, "two\n"), backups), { stdin: "two\n" })).code).toBe(0);
     expect(readFileSync(path, "utf8")).toBe("two\n");
-    expect(readFileSync(`${path}.pgha-backup`, "utf8")).toBe("one\n");
-    expect(execFileSync("ls", [join(root, "etc")]).toString().trim().split("\n")).toEqual(["app.conf", "app.conf.pgha-backup"]);
+    expect(readFileSync(join(backups, path), "utf8")).toBe("one\n");
+    expect((statSync(backups).mode & 0o777).toString(8)).toBe("700");
+    expect(execFileSync("ls", [join(root, "etc")]).toString().trim().split("\n")).toEqual(["app.conf"]);
   });
 
   it("repairs only attributes when the content is right", async () => {
