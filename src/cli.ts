@@ -185,10 +185,10 @@ async function playbooks() {
  * Opens the connections once the input is known to be good, so the SSH handshakes run while the
  * command's own modules load; `use` gets them (and must not close them), they close after it.
  */
-async function connected<T>(model: ClusterModel, opts: Options, use: (c: ReturnType<typeof connectionOptions> & { connections: Promise<Connections> }) => Promise<T>): Promise<T> {
+async function connected<T>(model: ClusterModel, opts: Options, io: Io, use: (c: ReturnType<typeof connectionOptions> & { connections: Promise<Connections> }) => Promise<T>): Promise<T> {
   const { connectAll } = await import("./gather.js");
   const transport = connectionOptions(opts);
-  const connections = connectAll(model, transport);
+  const connections = io.connect ? io.connect(model) : connectAll(model, transport);
   connections.catch(() => undefined); // awaited inside `use`; this only keeps Node from reporting it unhandled meanwhile
   try {
     return await use({ ...transport, connections });
@@ -215,6 +215,8 @@ function writeOut(dir: string, rendered: RenderedCluster): string[] {
 interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** How hosts are reached (tests answer for them); default: SSH to every node. */
+  connect?: (model: ClusterModel) => Promise<Connections>;
 }
 
 /** What a job's last task said (recover, switchover): its plan, or what it did. */
@@ -303,7 +305,7 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         const { loadPlaybook, bundled } = await playbooks();
         // Checked before anything connects: a broken playbook is bad input like a broken spec.
         const playbook = opts.playbook ? loadPlaybook(opts.playbook) : opts["rebuild-cib"] ? bundled("rebuild-cib") : { build: bundled("build"), reconfigure: bundled("reconfigure") };
-        const result = await connected(model, opts, async (connection) => {
+        const result = await connected(model, opts, io, async (connection) => {
           const rendered = await renderOf(model, opts);
           const { apply } = await import("./apply.js");
           const { diffCluster, formatDiff } = await import("./diff.js");
@@ -336,7 +338,7 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         const model = loadModel(opts);
         secrets = model.secrets;
         printWarnings(io, model.warnings);
-        const { result, formatDiff } = await connected(model, opts, async (connection) => {
+        const { result, formatDiff } = await connected(model, opts, io, async (connection) => {
           const rendered = await renderOf(model, opts);
           const { diffCluster, formatDiff } = await import("./diff.js");
           return { result: await diffCluster(model, rendered, connection), formatDiff };
@@ -355,7 +357,7 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         if (command === "recover" && !target) throw new UsageError("recover needs the node: pgha recover NODE");
         const playbook = (await playbooks()).bundled(command);
         // The plan first (what was found, what will be done), then the run.
-        const { plan, result } = await connected(model, opts, async (connection) => {
+        const { plan, result } = await connected(model, opts, io, async (connection) => {
           const { apply } = await import("./apply.js");
           const run = (check: boolean) =>
             apply(model, rendered, playbook, {
