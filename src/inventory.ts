@@ -1,10 +1,10 @@
 // Ansible inventories (YAML and INI), read the way Ansible reads them, so users can reuse the ones they have.
 // Rules follow ansible-core's yaml/ini inventory plugins, InventoryData.reconcile_inventory and
 // VariableManager.get_vars (checked against `ansible-inventory --list` from ansible-core 2.14).
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { dirname, extname, join } from "node:path";
-import { LineCounter, parseDocument } from "yaml";
 import { InputError, type Diagnostic } from "./diagnostics.js";
+import { MiB, readInputFile } from "./input-file.js";
 import { locate, parseYamlSource, pointer, type PathSegments, type YamlSource } from "./yaml-source.js";
 
 export interface InventoryHost {
@@ -50,17 +50,48 @@ export interface ParseInventoryOptions {
   hostVars?: Record<string, Record<string, unknown>>;
 }
 
+/** Bounds that keep the work on any inventory finite: 100k hosts take seconds; a range of 10^8 is refused. */
+export const INVENTORY_MAX_BYTES = 64 * MiB;
+export const VARS_FILE_MAX_BYTES = 16 * MiB;
+export const MAX_HOSTS = 200_000;
+
+/** The text of a file an inventory is read from, or a diagnostic (positioned at the bad byte of a non-UTF-8 file). */
+function readText(path: string, max: number, what: "inventory" | "variables file", diags: Diagnostic[]): string | undefined {
+  try {
+    return readInputFile(path, max, what === "inventory" ? "an inventory file" : "a variables file");
+  } catch (e) {
+    const at = e as { line?: number; column?: number };
+    diags.push({ code: "inventory-read", severity: "error", file: path, line: at.line ?? 1, ...(at.column ? { column: at.column } : {}), message: `cannot read ${what}: ${errMsg(e)}` });
+    return undefined;
+  }
+}
+
 /** Reads an inventory file plus the group_vars/ and host_vars/ directories next to it. */
 export function loadInventory(path: string): Inventory {
-  let text: string;
-  try {
-    if (statSync(path).isDirectory()) throw new Error("is a directory, not an inventory file");
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new InputError([{ code: "inventory-read", severity: "error", file: path, message: `cannot read inventory: ${errMsg(e)}` }]);
-  }
+  const diags: Diagnostic[] = [];
+  const text = readText(path, INVENTORY_MAX_BYTES, "inventory", diags);
+  if (text === undefined) throw new InputError(diags);
   const base = dirname(path);
-  return build(text, path, (kind, name, diags) => readVarsFiles(join(base, `${kind}_vars`), name, diags));
+  // Each vars directory is listed once, so a host without a host_vars file costs no system call.
+  const listings = new Map<string, Set<string> | undefined>();
+  const listing = (dir: string): Set<string> | undefined => {
+    if (!listings.has(dir)) {
+      let names: Set<string> | undefined;
+      try {
+        names = new Set(readdirSync(dir));
+      } catch {
+        names = undefined;
+      }
+      listings.set(dir, names);
+    }
+    return listings.get(dir);
+  };
+  return build(text, path, (kind, name, diags) => {
+    const dir = join(base, `${kind}_vars`);
+    const names = listing(dir);
+    const found = name.includes("/") || VARS_EXTS.some((ext) => names?.has(name + ext));
+    return found ? readVarsFiles(dir, name, diags) : undefined;
+  });
 }
 
 /** Parses inventory text; pure. group_vars/host_vars contents may be supplied by the caller. */
@@ -88,6 +119,7 @@ type VarsLookup = (kind: "group" | "host", name: string, diags: Diagnostic[]) =>
 interface GroupB {
   name: string;
   children: string[];
+  childSet: Set<string>;
   parents: string[];
   vars: Vars;
   priority: number;
@@ -117,7 +149,7 @@ class Builder {
 
   group(name: string): GroupB {
     let g = this.groups.get(name);
-    if (!g) this.groups.set(name, (g = { name, children: [], parents: [], vars: new Map(), priority: 1 }));
+    if (!g) this.groups.set(name, (g = { name, children: [], childSet: new Set(), parents: [], vars: new Map(), priority: 1 }));
     return g;
   }
 
@@ -125,7 +157,7 @@ class Builder {
   child(parent: string, child: string, at: Loc): void {
     const p = this.group(parent);
     const c = this.group(child);
-    if (p.children.includes(child)) return;
+    if (p.childSet.has(child)) return;
     if (child === "all") {
       this.err("inventory-cycle", `group 'all' is the root of every inventory and cannot be a child of '${parent}'`, at);
       return;
@@ -137,6 +169,7 @@ class Builder {
       return;
     }
     p.children.push(child);
+    p.childSet.add(child);
     c.parents.push(parent);
   }
 
@@ -154,7 +187,11 @@ class Builder {
 
   host(name: string, group: string, at: Loc, port?: number): HostB {
     let h = this.hosts.get(name);
-    if (!h) this.hosts.set(name, (h = { name, groups: new Set(), vars: new Map(), source: at }));
+    if (!h) {
+      // Stop at once: reading on would cost time and memory in proportion to whatever the file claims.
+      if (this.hosts.size >= MAX_HOSTS) throw new InputError([...this.diags, { code: "inventory-too-many-hosts", severity: "error", message: `more than ${MAX_HOSTS} hosts`, expected: `at most ${MAX_HOSTS} hosts`, ...at }]);
+      this.hosts.set(name, (h = { name, groups: new Set(), vars: new Map(), source: at }));
+    }
     h.groups.add(group);
     this.group(group);
     // As InventoryData.add_host: a `host:port` pattern sets ansible_port (port 0 is ignored, as Ansible's `if port:`).
@@ -197,11 +234,7 @@ function build(text: string, file: string, lookup: VarsLookup): Inventory {
 
 /** The yaml lib's YAML 1.1 schema, adjusted to what PyYAML (hence Ansible) resolves. */
 function parseAnsibleYaml(text: string, file: string): YamlSource {
-  parseYamlSource(text, file); // throws the shared yaml-syntax diagnostics
-  const lines = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter: lines,
-    uniqueKeys: true,
+  return parseYamlSource(text, file, {
     version: "1.1",
     // PyYAML does not read y/n as booleans; timestamps stay strings, which is how Ansible templates them anyway.
     customTags: (tags) =>
@@ -213,7 +246,6 @@ function parseAnsibleYaml(text: string, file: string): YamlSource {
             : t,
         ),
   });
-  return { file, doc, lines, value: doc.toJS() };
 }
 
 const yamlAt = (src: YamlSource, path: PathSegments, onKey = false): Loc => ({
@@ -376,7 +408,7 @@ function expandHostPattern(pattern: string): { names: string[]; port?: number } 
     return { error: `host pattern '${pattern}' ends in ':', which is reserved for a port` };
   }
   try {
-    return { names: host.includes("[") ? expandRange(host) : [host], ...(port !== undefined ? { port } : {}) };
+    return { names: host.includes("[") ? expandRange(host, MAX_HOSTS) : [host], ...(port !== undefined ? { port } : {}) };
   } catch (e) {
     return { error: `host pattern '${pattern}': ${errMsg(e)}` };
   }
@@ -386,7 +418,8 @@ const balanced = (s: string): boolean => (s.match(/\[/g)?.length ?? 0) === (s.ma
 const stripBrackets = (s: string): string => s.replace(/\[[^\]]*\]/g, "");
 const LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
-function expandRange(name: string): string[] {
+/** The names of a range pattern; refused, before any is made, when there would be more than `limit`. */
+function expandRange(name: string, limit: number): string[] {
   const open = name.indexOf("[");
   const close = name.indexOf("]", open);
   if (close < 0) throw new Error("'[' without a closing ']'");
@@ -401,21 +434,30 @@ function expandRange(name: string): string[] {
   if (width && end.length !== width) throw new Error("a zero-padded host range needs begin and end of equal length");
   if (!/^[+-]?\d+$/.test(stepText) || Number(stepText) < 1) throw new Error(`bad range step '${stepText}'`);
   const step = Number(stepText);
+  const tooMany = (count: number) => {
+    if (count > limit) throw new Error(`expands to more than ${MAX_HOSTS} hosts in all`);
+  };
   let seq: string[];
   if (beg.length === 1 && end.length === 1 && LETTERS.includes(beg) && LETTERS.includes(end)) {
     const [i, j] = [LETTERS.indexOf(beg), LETTERS.indexOf(end)];
     if (i > j) throw new Error("a host range must have begin <= end");
+    tooMany(Math.floor((j - i) / step) + 1);
     seq = [];
     for (let k = i; k <= j; k += step) seq.push(LETTERS[k]!);
   } else {
     if (!/^[+-]?\d+$/.test(beg) || !/^[+-]?\d+$/.test(end)) throw new Error(`range [${bounds.join(":")}] needs numbers or single letters`);
+    tooMany(Math.floor((Number(end) - Number(beg)) / step) + 1);
     seq = [];
     for (let k = Number(beg); k <= Number(end); k += step) seq.push(String(k).padStart(width, "0"));
   }
-  return seq.flatMap((s) => {
+  const names: string[] = [];
+  for (const s of seq) {
     const n = head + s + tail;
-    return n.includes("[") ? expandRange(n) : [n];
-  });
+    if (!n.includes("[")) names.push(n);
+    else for (const x of expandRange(n, limit - names.length)) names.push(x);
+    tooMany(names.length);
+  }
+  return names;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -647,9 +689,11 @@ function dirVarsFiles(dir: string): string[] {
 
 function readVarsFile(file: string, diags: Diagnostic[]): Vars {
   const vars: Vars = new Map();
+  const text = readText(file, VARS_FILE_MAX_BYTES, "variables file", diags);
+  if (text === undefined) return vars;
   let src: YamlSource;
   try {
-    src = parseAnsibleYaml(readFileSync(file, "utf8"), file);
+    src = parseAnsibleYaml(text, file);
   } catch (e) {
     if (e instanceof InputError) diags.push(...e.diagnostics);
     else diags.push({ code: "inventory-read", severity: "error", file, message: `cannot read variables file: ${errMsg(e)}` });
@@ -736,11 +780,14 @@ function finish(b: Builder, lookup: VarsLookup): Inventory {
   }
   if (diags.length > 0) throw new InputError(diags);
 
+  // Each group's hosts in declaration order, from one pass over the hosts (not one pass per group).
+  const members = new Map([...b.groups.keys()].map((g) => [g, [] as string[]]));
+  for (const [h, gs] of memberOf) for (const g of gs) members.get(g)!.push(h);
   const groups = new Map<string, InventoryGroup>();
   for (const g of b.groups.values()) {
     groups.set(g.name, {
       name: g.name,
-      hosts: [...b.hosts.keys()].filter((h) => memberOf.get(h)!.has(g.name)),
+      hosts: members.get(g.name)!,
       children: [...g.children],
       vars: plain(new Map([...g.vars, ...groupFiles.get(g.name)!])),
     });
@@ -750,6 +797,13 @@ function finish(b: Builder, lookup: VarsLookup): Inventory {
 
 const plain = (vars: Vars): Record<string, unknown> =>
   structuredClone(Object.fromEntries([...vars].map(([k, v]) => [k, v.value]))); // no aliasing between hosts
+
+/** A DNS name or an IPv4/IPv6 address (with a %zone): never an ssh option (leading '-') or more than one word. */
+const HOST_FORM = /^(?!-)[A-Za-z0-9_.:%\[\]-]{1,253}$/;
+/** POSIX user names (and Samba's trailing $). */
+const USER_FORM = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/;
+const USER_EXPECTED = "a user name of letters, digits, '_', '.' and '-'";
+const ONE_LINE = /^[^\u0000-\u001f\u007f]*$/;
 
 const TRUE = ["y", "yes", "on", "1", "true", "t"];
 const FALSE = ["n", "no", "off", "0", "false", "f"];
@@ -802,8 +856,20 @@ function connection(name: string, vars: Vars, diags: Diagnostic[]): InventoryHos
       bad("inventory-bad-become", be[0], be[1], "is not a boolean", "true/false, yes/no, on/off or 1/0");
   }
 
+  // What reaches ssh and sudo on a host has the form it must have: a name, not options or extra lines.
+  const formed = (keys: string[], form: RegExp, expected: string): string | undefined => {
+    const s = str(...keys);
+    const found = pick(...keys)!;
+    return s === undefined || form.test(s) ? s : bad("inventory-bad-var", found[0], found[1], "has the wrong form", expected);
+  };
+  if (h && host !== name && !HOST_FORM.test(host)) bad("inventory-bad-host", h[0], h[1], "is not a host name or address", "a host name or IP address, not starting with '-'");
   const out: InventoryHost["connection"] = { host, port, become };
-  const opt = { user: str("ansible_ssh_user", "ansible_user"), privateKeyFile: str("ansible_ssh_private_key_file", "ansible_private_key_file"), becomeUser: str("ansible_become_user"), sshCommonArgs: str("ansible_ssh_common_args") };
+  const opt = {
+    user: formed(["ansible_ssh_user", "ansible_user"], USER_FORM, USER_EXPECTED),
+    privateKeyFile: formed(["ansible_ssh_private_key_file", "ansible_private_key_file"], ONE_LINE, "a path without control characters"),
+    becomeUser: formed(["ansible_become_user"], USER_FORM, USER_EXPECTED),
+    sshCommonArgs: formed(["ansible_ssh_common_args"], ONE_LINE, "ssh options without newlines or other control characters"),
+  };
   for (const [k, v] of Object.entries(opt)) if (v !== undefined) (out as unknown as Record<string, string>)[k] = v;
   return out;
 }

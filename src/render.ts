@@ -1,9 +1,10 @@
 // Model -> file contents, through Handlebars templates. Templates only print what the model computed.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import { InputError } from "./diagnostics.js";
+import { MiB, readInputFile } from "./input-file.js";
 import { pcsSections, pcsUnavailable } from "./model/pcs.js";
 import type { ClusterModel, ManagedFile } from "./model/types.js";
 
@@ -36,6 +37,10 @@ const fileName = (template: string) => `${template.replace(/^\./, "")}.hbs`;
 
 /** A user's template directory overrides a built-in template of the same name. */
 export function loadTemplates(overrideDir?: string): TemplateSet {
+  // A -t that names no directory would otherwise be ignored without a word.
+  if (overrideDir !== undefined && !isDirectory(overrideDir)) {
+    throw new InputError([{ code: "template-dir", severity: "error", file: overrideDir, message: "-t/--templates names no directory" }]);
+  }
   const cache = new Map<string, Handlebars.TemplateDelegate>();
   return (name) => {
     let t = cache.get(name);
@@ -44,7 +49,7 @@ export function loadTemplates(overrideDir?: string): TemplateSet {
       const path = override && existsSync(override) ? override : join(BUILTIN_TEMPLATES, fileName(name));
       let text: string;
       try {
-        text = readFileSync(path, "utf8");
+        text = readInputFile(path, MiB);
       } catch (e) {
         throw new InputError([{ code: "template-missing", severity: "error", file: path, message: `cannot read template: ${(e as Error).message}` }]);
       }
@@ -53,6 +58,14 @@ export function loadTemplates(overrideDir?: string): TemplateSet {
     }
     return t;
   };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Exactly one trailing newline, so output is byte-identical however a template ends. */

@@ -158,7 +158,7 @@ function nodeFiles(spec: Spec, pg: ReturnType<typeof postgresFacts>, nodes: Clus
 function checkNodes(spec: Spec, inv: Inventory, c: Checker): ClusterNode[] {
   const members = spec.cluster.nodes.members;
   const group = spec.cluster.nodes.group;
-  const groupHosts = inv.groups.has(group) ? hostsOfGroup(inv, group) : undefined;
+  const groupHosts = inv.groups.has(group) ? new Set(hostsOfGroup(inv, group)) : undefined; // a Set: the group may hold 100k hosts
   if (!groupHosts) c.error(["cluster", "nodes", "group"], "model-unknown-group", `inventory ${inv.file} has no group '${group}'`, `one of: ${[...inv.groups.keys()].join(", ")}`);
   const ids = new Map<number, string>();
   const nodes: ClusterNode[] = [];
@@ -166,7 +166,7 @@ function checkNodes(spec: Spec, inv: Inventory, c: Checker): ClusterNode[] {
     const host = inv.hosts.get(name);
     if (!host) {
       c.error(["cluster", "nodes", "members", name], "model-unknown-host", `node '${name}' is not a host in inventory ${inv.file}`, undefined, true);
-    } else if (groupHosts && !groupHosts.includes(name)) {
+    } else if (groupHosts && !groupHosts.has(name)) {
       c.error(["cluster", "nodes", "members", name], "model-host-not-in-group", `host '${name}' is not in inventory group '${group}'`, undefined, true);
     }
     const dup = ids.get(m.id);
