@@ -27,7 +27,10 @@ export function formatDiagnostic(d: Diagnostic): string {
   const where = [d.file, d.line, d.column].filter((x) => x !== undefined).join(":");
   const path = d.path ? ` at ${d.path}` : "";
   const expected = d.expected ? ` (expected ${d.expected})` : "";
-  return `${where ? where + ": " : ""}${d.severity}[${d.code}]${path}: ${d.message}${expected}`;
+  return visible(`${where ? where + ": " : ""}${d.severity}[${d.code}]${path}: ${d.message}${expected}`);
 }
+
+/** Control characters from the input (a name with ESC or a newline) are shown escaped, never sent to the terminal. */
+export const visible = (s: string): string => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 
 export const hasErrors = (ds: Diagnostic[]): boolean => ds.some((d) => d.severity === "error");

@@ -1,13 +1,16 @@
 // The cluster spec: YAML in, schema-checked plain object out. Semantic checks live in model.ts.
-import { readFileSync } from "node:fs";
 import type { ErrorObject } from "ajv";
 import { InputError, type Diagnostic } from "./diagnostics.js";
+import { MiB, readInputFile } from "./input-file.js";
 import { placeholderDiagnostics, withPlaceholders } from "./placeholder.js";
 import { specValidator } from "./spec-validator.js";
 import { diagAt, parseYamlSource, type PathSegments, type YamlSource } from "./yaml-source.js";
 import type { Spec } from "./spec-types.js";
 
 const validateSchema = specValidator();
+
+/** A spec describes a handful of nodes: a megabyte is far more than any needs. */
+export const SPEC_MAX_BYTES = MiB;
 
 export interface LoadedSpec {
   spec: Spec;
@@ -17,9 +20,10 @@ export interface LoadedSpec {
 export function loadSpec(path: string): LoadedSpec {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readInputFile(path, SPEC_MAX_BYTES);
   } catch (e) {
-    throw new InputError([{ code: "spec-unreadable", severity: "error", file: path, message: `cannot read spec: ${(e as Error).message}` }]);
+    const at = e as { line?: number; column?: number };
+    throw new InputError([{ code: "spec-unreadable", severity: "error", file: path, line: at.line ?? 1, ...(at.column ? { column: at.column } : {}), message: `cannot read spec: ${(e as Error).message}` }]);
   }
   return parseSpec(text, path);
 }
@@ -83,10 +87,17 @@ function describe(e: ErrorObject, src: YamlSource): Diagnostic {
       return diagAt(src, path, { ...base, code: "spec-enum", message: `value not allowed`, expected: `one of: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}` });
     case "format":
       return diagAt(src, path, { ...base, code: "spec-format", message: `not a valid ${String(p.format)} value`, expected: String(p.format) === "ipv4" ? "an IPv4 address such as 192.168.1.10" : String(p.format) });
-    case "pattern":
+    case "pattern": {
+      // Under propertyNames, the key is what has the wrong form.
+      const key = (e as ErrorObject & { propertyName?: string }).propertyName;
+      if (key !== undefined) return diagAt(src, [...path, key], { ...base, code: "spec-key-name", message: `invalid name '${key}'`, expected: describePattern(String(p.pattern)) }, true);
       return diagAt(src, path, { ...base, code: "spec-pattern", message: `value has the wrong form`, expected: describePattern(String(p.pattern)) });
+    }
     case "propertyNames":
       return diagAt(src, [...path, String(p.propertyName)], { ...base, code: "spec-key-name", message: `invalid name '${String(p.propertyName)}'` }, true);
+    case "not":
+      // The schema's only `not`: managed directories that are system directories.
+      return diagAt(src, path, { ...base, code: "spec-system-directory", message: `${JSON.stringify(e.data)} is a system directory: pgha would create it and hand it to the OS user`, expected: "a directory of its own, such as /var/lib/postgresql/tmp" });
     case "oneOf":
       return diagAt(src, path, { ...base, code: "spec-secret", message: "invalid secret source", expected: "{env: VAR_NAME}, {file: /path/to/file}, or a string" });
     case "minimum":
@@ -95,14 +106,23 @@ function describe(e: ErrorObject, src: YamlSource): Diagnostic {
     case "maxItems":
     case "minProperties":
     case "minLength":
+    case "maxLength":
       return diagAt(src, path, { ...base, code: "spec-range", message: `value out of range: ${e.message ?? ""}` });
     default:
       return diagAt(src, path, { ...base, message: e.message ?? e.keyword });
   }
 }
 
+const ABS_PATH = "an absolute path of plain components (letters, digits and _ . @ % + , : = ~ -), no . or .. component, no trailing /";
 const PATTERN_HINTS: Record<string, string> = {
-  "^/[^\\u0000\\n]*$": "an absolute path",
+  "^(?!.*/\\.\\.?(/|$))(/[A-Za-z0-9_.@%+,:=~-]+)+$": ABS_PATH,
+  "^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$": "a host name of letters, digits, '_', '.' and '-', starting with a letter or digit, without '..'",
+  "^[^\\u0000-\\u001f\\u007f]*$": "one line of text, without newlines or other control characters",
+  "^[^\\s\\u0000-\\u001f\\u007f]+$": "text without spaces, newlines or other control characters",
+  "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$": "text without control characters other than newlines and tabs",
+  "^[A-Za-z0-9_.+-]+$": "a file system type such as ext4 or xfs",
+  "^[A-Za-z0-9_. -]*$": "node names separated by spaces",
+  "^[A-Za-z_][A-Za-z0-9_-]*$": "a name of letters, digits, '_' and '-', not starting with a digit",
   "^[0-9]+(ms|s|m|min|h)?$": "a duration such as 10s or 60000ms",
   "^[A-Za-z_][A-Za-z0-9_.-]*$": "an id of letters, digits, '_', '.' and '-', not starting with a digit",
   "^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$": "an IPv4 CIDR such as 192.168.1.0/24",
