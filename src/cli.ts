@@ -1,5 +1,5 @@
 // Command line: parse arguments, call the pipeline, print reports. No cluster logic here.
-import { mkdirSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
@@ -13,6 +13,7 @@ import { RUNTIME_STATE, type RuntimeState } from "./cib-script.js";
 import { DISRUPTION_FLAGS, DISRUPTIONS, type Disruption } from "./disruptions.js";
 import type { RenderedCluster } from "./render.js";
 import { maskSecrets, secretResolver } from "./secrets.js";
+import { writeOutput } from "./render-out.js";
 import { loadSpec } from "./spec.js";
 import { SCHEMA } from "./spec-validator.js";
 
@@ -197,19 +198,14 @@ async function connected<T>(model: ClusterModel, opts: Options, io: Io, use: (c:
   }
 }
 
+/** cluster.crm and cluster.pcs carry the fence devices' passwords: only their owner reads them. */
 function writeOut(dir: string, rendered: RenderedCluster): string[] {
-  const written: string[] = [];
-  const write = (path: string, content: string, mode: number) => {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, content, { mode });
-    chmodSync(path, mode);
-    written.push(path);
-  };
-  write(join(dir, "cluster.crm"), rendered.crm, 0o644);
-  // The pcs form, for hosts with pcs and no crmsh (a spec without one is said so at apply time).
-  if ("script" in rendered.pcs) write(join(dir, "cluster.pcs"), rendered.pcs.script, 0o744);
-  for (const f of rendered.files) write(join(dir, f.node, f.path), f.content, f.secret ? 0o600 : 0o644);
-  return written;
+  return writeOutput(dir, [
+    { path: "cluster.crm", content: rendered.crm, mode: 0o600 },
+    // The pcs form, for hosts with pcs and no crmsh (a spec without one is said so at apply time).
+    ...("script" in rendered.pcs ? [{ path: "cluster.pcs", content: rendered.pcs.script, mode: 0o700 }] : []),
+    ...rendered.files.map((f) => ({ path: `${f.node}/${f.path}`, content: f.content, mode: f.secret ? 0o600 : 0o644 })),
+  ]);
 }
 
 interface Io {
