@@ -1,9 +1,11 @@
-// SSH transport: one connection per host, reused for the whole run. Host keys are verified against
-// known_hosts (OpenSSH's file format, hashed entries included); `accept-new` records unknown hosts like
-// OpenSSH's StrictHostKeyChecking=accept-new, and a changed key is always refused.
+// SSH transport: one connection per host, reused for the whole run. Host keys are verified as OpenSSH
+// verifies them: every user and global known_hosts file, hashed entries, wildcard and negated patterns,
+// @revoked keys; `accept-new` records unknown hosts like StrictHostKeyChecking=accept-new, and a host
+// whose recorded keys do not include the presented one is always refused.
 import { createHmac } from "node:crypto";
-import { appendFileSync, existsSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { homedir, userInfo } from "node:os";
+import { dirname } from "node:path";
 import { NodeSSH } from "node-ssh";
 import type { ClusterNode } from "./model/types.js";
 import { shq } from "./shell.js";
@@ -35,42 +37,99 @@ export class TransportError extends Error {
   }
 }
 
-/** `-o Key=Value` options from ansible_ssh_common_args that pgha honours. */
-export function sshOptions(args: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  // -o Key=Value, -oKey=Value, -o "Key=Value", -o Key='quoted value'
-  const re = /-o\s*(["']?)([A-Za-z]+)\s*=\s*("[^"]*"|'[^']*'|[^\s"']+)\1/g;
-  for (const m of (args ?? "").matchAll(re)) out[m[2]!.toLowerCase()] = m[3]!.replace(/^["']|["']$/g, "");
+/** Words as a POSIX shell (and Ansible's shlex.split) splits them: quotes and backslashes. */
+export function shellWords(s: string): string[] {
+  const out: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (/\s/.test(c)) {
+      if (word !== undefined) out.push(word);
+      word = undefined;
+    } else if (c === "'") {
+      const end = s.indexOf("'", i + 1);
+      word = (word ?? "") + s.slice(i + 1, end < 0 ? s.length : end);
+      i = end < 0 ? s.length : end;
+    } else if (c === '"') {
+      word ??= "";
+      for (i++; i < s.length && s[i] !== '"'; i++) word += s[i] === "\\" && i + 1 < s.length && /["\\$`]/.test(s[i + 1]!) ? s[++i] : s[i];
+    } else if (c === "\\" && i + 1 < s.length) word = (word ?? "") + s[++i];
+    else word = (word ?? "") + c;
+  }
+  if (word !== undefined) out.push(word);
   return out;
 }
 
-interface KnownHost {
+/** `-o Key=Value` (or `-o "Key Value"`) options from ansible_ssh_common_args, keys lowercased; the first one wins, as in ssh. */
+export function sshOptions(args: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  const words = shellWords(args ?? "");
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const opt = w === "-o" ? words[++i] : w.startsWith("-o") ? w.slice(2) : undefined;
+    const m = opt === undefined ? null : /^\s*([A-Za-z]+)\s*(?:=|\s)\s*(.*)$/s.exec(opt);
+    if (m) out[m[1]!.toLowerCase()] ??= m[2]!.trim();
+  }
+  return out;
+}
+
+/**
+ * The known_hosts files OpenSSH reads, as its UserKnownHostsFile and GlobalKnownHostsFile options say
+ * (several files in one value, `~`, %d, %u, `none`); `user[0]` is where accept-new records a host.
+ */
+export function knownHostsFiles(o: Record<string, string>, userOverride?: string, home = homedir(), user = userInfo().username): { user: string[]; global: string[] } {
+  const expand = (f: string) => f.replace(/^~(?=\/|$)/, home).replace(/%([%du])/g, (_, t: string) => (t === "%" ? "%" : t === "d" ? home : user));
+  const list = (v: string) => shellWords(v).filter((f) => f.toLowerCase() !== "none").map(expand);
+  return {
+    user: userOverride !== undefined ? [userOverride] : list(o.userknownhostsfile ?? "~/.ssh/known_hosts ~/.ssh/known_hosts2"),
+    global: list(o.globalknownhostsfile ?? "/etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2"),
+  };
+}
+
+export interface KnownHost {
+  /** @revoked: the key is refused for every host the line matches. @cert-authority lines sign certificates, which pgha does not use: not kept. */
+  revoked: boolean;
   patterns: string[];
   hashed?: { salt: Buffer; hash: string };
   keyType: string;
-  key: string;
+  key: Buffer;
 }
 
 export function parseKnownHosts(text: string): KnownHost[] {
   const out: KnownHost[] = [];
   for (const line of text.split("\n")) {
-    const t = line.trim();
-    if (!t || t.startsWith("#") || t.startsWith("@")) continue;
-    const [hosts, keyType, key] = t.split(/\s+/);
+    const words = line.trim().split(/\s+/);
+    if (!words[0] || words[0].startsWith("#")) continue;
+    const marker = words[0].startsWith("@") ? words.shift() : undefined;
+    // OpenSSH skips a line with an unknown marker; CA keys never match a plain host key.
+    if (marker !== undefined && marker !== "@revoked") continue;
+    const [hosts, keyType, key] = words;
     if (!hosts || !keyType || !key) continue;
+    const entry = { revoked: marker === "@revoked", keyType, key: Buffer.from(key, "base64") };
     if (hosts.startsWith("|1|")) {
       const [, , salt, hash] = hosts.split("|");
-      out.push({ patterns: [], hashed: { salt: Buffer.from(salt ?? "", "base64"), hash: hash ?? "" }, keyType, key });
-    } else out.push({ patterns: hosts.split(","), keyType, key });
+      out.push({ ...entry, patterns: [], hashed: { salt: Buffer.from(salt ?? "", "base64"), hash: hash ?? "" } });
+    } else out.push({ ...entry, patterns: hosts.split(",") });
   }
   return out;
 }
 
 const hostToken = (host: string, port: number) => (port === 22 ? host : `[${host}]:${port}`);
 
+/** OpenSSH's match_pattern: `*` any run of characters, `?` exactly one, case-insensitive. */
+const glob = (s: string, pattern: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\*?]/g, (c) => (c === "*" ? ".*" : c === "?" ? "." : `\\${c}`))}$`, "s").test(s);
+
+/** OpenSSH's match_hostname: any negated pattern that matches rules the line out, else any pattern that matches. */
 function matches(k: KnownHost, token: string): boolean {
   if (k.hashed) return createHmac("sha1", k.hashed.salt).update(token).digest("base64") === k.hashed.hash;
-  return k.patterns.includes(token);
+  let positive = false;
+  for (const p of k.patterns) {
+    const negated = p.startsWith("!");
+    if (!glob(token, (negated ? p.slice(1) : p).toLowerCase())) continue;
+    if (negated) return false;
+    positive = true;
+  }
+  return positive;
 }
 
 /** The SSH wire-format key blob starts with its type string. */
@@ -78,26 +137,50 @@ const keyTypeOf = (blob: Buffer): string => blob.subarray(4, 4 + blob.readUInt32
 
 export type HostKeyVerdict = { ok: true; learned?: string } | { ok: false; reason: string };
 
-/** Pure decision on a presented key; `learned` is the line to append for accept-new. */
-export function verifyHostKey(known: KnownHost[], host: string, port: number, blob: Buffer, policy: HostKeyPolicy): HostKeyVerdict {
-  const token = hostToken(host, port);
+type HostStatus = { status: "ok" | "new" | "revoked" } | { status: "changed"; had: string };
+
+/** OpenSSH's check_key_in_hostkeys for one host token. */
+function hostStatus(known: KnownHost[], token: string, blob: Buffer): HostStatus {
   const entries = known.filter((k) => matches(k, token));
-  const presented = blob.toString("base64");
+  if (entries.some((k) => k.revoked && k.key.equals(blob))) return { status: "revoked" };
+  const recorded = entries.filter((k) => !k.revoked);
+  if (recorded.some((k) => k.key.equals(blob))) return { status: "ok" };
+  return recorded.length ? { status: "changed", had: [...new Set(recorded.map((k) => k.keyType))].join(", ") } : { status: "new" };
+}
+
+/**
+ * Pure decision on a presented key, as OpenSSH decides: a revoked key is refused whatever else is
+ * recorded; a host with recorded keys, of any type, none of them this one, has changed; a host with no
+ * key at all on a port other than 22 is known when its bare name has this key (ssh's "found matching
+ * key w/out port"); else it is new. `learned` is the line to append for accept-new.
+ */
+export function verifyHostKey(known: KnownHost[], host: string, port: number, blob: Buffer, policy: HostKeyPolicy): HostKeyVerdict {
+  const token = hostToken(host.toLowerCase(), port);
   const type = keyTypeOf(blob);
-  if (entries.some((k) => k.key === presented)) return { ok: true };
-  if (entries.some((k) => k.keyType === type)) {
-    return { ok: false, reason: `host key for ${token} has CHANGED (${type}); refusing to connect. If the host was rebuilt, remove its old entry from known_hosts` };
+  const s = hostStatus(known, token, blob);
+  if (s.status === "revoked") return { ok: false, reason: `the ${type} host key of ${token} is marked @revoked in known_hosts; refusing to connect` };
+  if (s.status === "ok") return { ok: true };
+  if (s.status === "changed") {
+    return { ok: false, reason: `host key for ${token} has CHANGED (presented ${type}, known_hosts has ${s.had}); refusing to connect. If the host was rebuilt, remove its old entry from known_hosts` };
   }
-  if (policy === "accept-new") return { ok: true, learned: `${token} ${type} ${presented}\n` };
+  if (port !== 22 && hostStatus(known, host.toLowerCase(), blob).status === "ok") return { ok: true };
+  if (policy === "accept-new") return { ok: true, learned: `${token} ${type} ${blob.toString("base64")}\n` };
   return { ok: false, reason: `host ${token} is not in known_hosts; add its key (ssh-keyscan) or run with --host-key accept-new` };
+}
+
+/** The command line sent to the host: wrapped in sudo when the inventory says become. */
+export function remoteCommand(c: Pick<ClusterNode["connection"], "user" | "become" | "becomeUser">, command: string): string {
+  if (!c.become || (c.user ?? "root") === "root") return command;
+  // sudo -n never prompts: a missing NOPASSWD rule fails fast instead of hanging the run.
+  return `sudo -n ${c.becomeUser ? `-u ${shq(c.becomeUser)} ` : ""}-- sh -c ${shq(command)}`;
 }
 
 export async function connect(node: ClusterNode, opts: TransportOptions): Promise<Connection> {
   const c = node.connection;
   const o = sshOptions(c.sshCommonArgs);
-  const knownHostsFile = opts.knownHostsFile ?? o.userknownhostsfile ?? `${homedir()}/.ssh/known_hosts`;
+  const files = knownHostsFiles(o, opts.knownHostsFile);
   const policy: HostKeyPolicy = opts.hostKeyPolicy ?? (o.stricthostkeychecking === "accept-new" ? "accept-new" : "strict");
-  const known = existsSync(knownHostsFile) ? parseKnownHosts(readFileSync(knownHostsFile, "utf8")) : [];
+  const known = [...files.user, ...files.global].flatMap((f) => (existsSync(f) ? parseKnownHosts(readFileSync(f, "utf8")) : []));
   let refused: string | undefined;
   const ssh = new NodeSSH();
   try {
@@ -110,7 +193,10 @@ export async function connect(node: ClusterNode, opts: TransportOptions): Promis
       hostVerifier: (key: Buffer) => {
         const v = verifyHostKey(known, c.host, c.port, key, policy);
         if (!v.ok) refused = v.reason;
-        else if (v.learned) appendFileSync(knownHostsFile, v.learned);
+        else if (v.learned && files.user[0]) {
+          mkdirSync(dirname(files.user[0]), { recursive: true, mode: 0o700 });
+          appendFileSync(files.user[0], v.learned);
+        }
         return v.ok;
       },
     });
@@ -118,12 +204,10 @@ export async function connect(node: ClusterNode, opts: TransportOptions): Promis
     ssh.dispose();
     throw new TransportError(node.name, `cannot connect to ${c.host}:${c.port}: ${refused ?? (e as Error).message}`);
   }
-  const become = c.become && (c.user ?? "root") !== "root";
   return {
     node: node.name,
     async exec(command, execOpts = {}) {
-      // sudo -n never prompts: a missing NOPASSWD rule fails fast instead of hanging the run.
-      const cmd = become ? `sudo -n ${c.becomeUser ? `-u ${c.becomeUser} ` : ""}-- sh -c ${shq(command)}` : command;
+      const cmd = remoteCommand(c, command);
       try {
         const r = await ssh.execCommand(cmd, { stdin: execOpts.stdin, noTrim: true });
         return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };

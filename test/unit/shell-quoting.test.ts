@@ -9,7 +9,7 @@ import { factsScript, parseFacts } from "../../src/facts.js";
 import { planFile } from "../../src/plan.js";
 import { copyPrimaryCommand } from "../../src/tasks/recover.js";
 import { directoryCommand, MODULE_IMPLS, pgCtl, pgCtlOption, writeFileCommand, type HostCtx, type RunCtx } from "../../src/tasks.js";
-import type { Connection } from "../../src/transport.js";
+import { remoteCommand, type Connection } from "../../src/transport.js";
 import { shq } from "../../src/shell.js";
 import { renderExample } from "./helpers.js";
 
@@ -161,6 +161,7 @@ describe("no value reaches a shell unquoted", () => {
     }
     commands.push(...ctx.model.directories.map(directoryCommand), copyPrimaryCommand(ctx, `host${MARK}`), pgCtl(ctx, `${pgCtlOption({ config_file: ctx.model.postgresql.configFile })} start`));
     commands.push(factsScript(ctx.model, ctx.rendered.files.map((f) => ({ ...f, template: "", view: {} })), ctx.model.directories, `/srv/${MARK}/state`, `/srv/${MARK}/authkey`));
+    commands.push(remoteCommand({ user: "admin", become: true, becomeUser: `dba${MARK}` }, "id"));
     const reached = commands.filter((c) => c.includes(MARK));
     expect(reached.length).toBeGreaterThan(100);
     expect(commands.flatMap((c) => unquoted(c))).toEqual([]);
