@@ -2,8 +2,8 @@
 // messages: errors name the source, not the value. What is secret is known by structure first (secret
 // files, fence devices' secret_params, see cib-diff.ts); maskSecrets catches a value wherever else it
 // shows, in each form that quoting and escaping give it.
-import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
+import { InputFileError, readInputFile } from "./input-file.js";
 import type { SecretResolver, SecretResult } from "./model/build.js";
 
 export const MASK = "********";
@@ -17,6 +17,9 @@ export function secretValue(raw: string, source: string): SecretResult {
   return CONTROL.test(value) ? { error: `${source} holds a newline or control character besides one final newline (the value is not shown)`, invalid: true } : { value };
 }
 
+/** A password or key, not a document: a FIFO, a device or a huge file is refused before it is read. */
+const SECRET_MAX_BYTES = 64 * 1024;
+
 /** Secrets from the environment and from files; a relative `file:` path is relative to `baseDir` (the spec's directory). */
 export function secretResolver(env: NodeJS.ProcessEnv = process.env, baseDir = process.cwd()): SecretResolver {
   return (src) => {
@@ -28,9 +31,11 @@ export function secretResolver(env: NodeJS.ProcessEnv = process.env, baseDir = p
     const named = path === src.file ? path : `${src.file} (${path})`;
     let raw: string;
     try {
-      raw = readFileSync(path, "utf8");
+      raw = readInputFile(path, SECRET_MAX_BYTES, "a secret file");
     } catch (e) {
-      return { error: `cannot read secret file ${named}: ${(e as NodeJS.ErrnoException).code ?? "error"}` };
+      // Not InputFileError's position of a bad byte: that would show a byte of the secret.
+      const why = e instanceof InputFileError ? (e.line ? "is not UTF-8 text" : e.message) : ((e as NodeJS.ErrnoException).code ?? "error");
+      return { error: `cannot read secret file ${named}: ${why}` };
     }
     return secretValue(raw, `secret file ${named}`);
   };

@@ -187,6 +187,19 @@ describe("secret edge cases", () => {
     }
   });
 
+  it("a secret file that is a FIFO, a device, a directory or not text is refused at once, without a byte of it", () => {
+    const resolve = secretResolver({}, dir);
+    spawnSync("mkfifo", [join(dir, "fifo")]);
+    writeFileSync(join(dir, "latin1"), Buffer.from([0x70, 0x77, 0xe9, 0x0a]));
+    const cases: [string, RegExp][] = [["fifo", /fifo .*not a regular file/], ["/dev/zero", /not a regular file/], [".", /is a directory/], ["latin1", /latin1 .*: is not UTF-8 text$/]];
+    for (const [file, message] of cases) {
+      const started = Date.now();
+      expect((resolve({ file }) as { error: string }).error).toMatch(message);
+      expect(Date.now() - started).toBeLessThan(1000);
+    }
+    expect((resolve({ file: "latin1" }) as { error: string }).error).not.toMatch(/0xe9|byte/);
+  });
+
   it("validate reports a secret with a line break as model-secret-invalid at its line in the spec", async () => {
     writeFileSync(join(dir, "two-lines.pw"), "first-pw-line\nsecond-pw-line\n");
     writeFileSync(join(dir, "cluster.yml"), exampleText(EXAMPLE).replace("{ env: PGHA_REPL_PASSWORD }", "{ file: two-lines.pw }"));
