@@ -27,6 +27,32 @@ export function analyse(r) {
   const R = r.ratios;
   const floor = med(r.baseline?.pgha_help);
 
+  // 0. Against the physical limit (issue 16), and what each change bought (--compare builds, same samples).
+  const limitSizes = Object.keys(S).filter((n) => S[n].physical_limit);
+  if (limitSizes.length) {
+    const cmds = [["noop_apply", "no-op apply"], ["diff", "no-op diff"], ["status", "status"]];
+    const met = limitSizes.every((n) => cmds.every(([k]) => R[`${k}_over_physical_${n}`]?.met));
+    out.push(`**pgha against the physical limit (target ≤ 1.5× for no-op apply, diff and status): ${met ? "met" : "missed"}.** ` +
+      limitSizes.map((n) => `${n} nodes: limit ${f(med(S[n].physical_limit))} s; ${cmds.map(([k, l]) => `${l} ${f(med(S[n][k]))} s = ${f(R[`${k}_over_physical_${n}`]?.value)}×`).join(", ")}`).join("; ") + ".");
+    out.push("");
+    const v9 = R.validate_9_over_node;
+    if (v9) out.push(`- \`pgha validate\` of a 9-node spec: ${f(med(r.baseline.validate_9_nodes))} s against \`node -e 0\` ${f(med(r.baseline.node_empty))} s = ${f(v9.value)}× (target ≤ 2×): ${v9.met ? "met" : "missed"}; \`pgha --help\` (Node plus the CLI's own modules, no work) ${f(floor)} s.`);
+    for (const n of limitSizes) {
+      const ph = medianPhases(S[n].noop_apply).sort((a, b) => b.s - a.s);
+      if (ph.length) out.push(`- Where a no-op apply's ${f(med(S[n].noop_apply))} s go at ${n} nodes (median per phase): ${ph.map((q) => `${q.phase} ${f(q.s)} s`).join("; ")}. The physical limit is one of these rounds: a connection and one command per host.`);
+    }
+    const names = [...new Set(limitSizes.flatMap((n) => Object.keys(S[n].compare ?? {})))];
+    for (const name of names) {
+      const parts = limitSizes.filter((n) => S[n].compare?.[name]).map((n) => {
+        const c = S[n].compare[name];
+        return `${n} nodes: ${cmds.map(([k, l]) => `${l} ${f(med(c[k]))} → ${f(med(S[n][k]))} s (${f(R[`info_${name}_${k}_over_physical_${n}`]?.value)}× → ${f(R[`${k}_over_physical_${n}`]?.value)}×)`).join(", ")}`;
+      });
+      const v = r.baseline?.compare?.[name]?.validate_9_nodes;
+      out.push(`- Build \`${name}\` (${S[limitSizes[0]].compare?.[name]?.bin ?? r.baseline?.compare?.[name]?.bin}) against this one, in the same samples: ${parts.join("; ")}${v ? `; validate of 9 nodes ${f(med(v))} → ${f(med(r.baseline.validate_9_nodes))} s` : ""}.`);
+    }
+    out.push("");
+  }
+
   // 1. no-op against Ansible, 3 nodes.
   const x = R.ansible_noop_over_pgha_noop_3;
   if (x) {

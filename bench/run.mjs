@@ -700,6 +700,13 @@ function markdown(r) {
     out.push(`| ${label} | ${sizes.map((s) => fmt(r.sizes[s]?.[key])).join(" | ")} | ${sizes.map((s) => cpu(r.sizes[s]?.[key])).join(" | ")} |`);
   }
   out.push("");
+  if (r.inventory_scale?.results?.length) {
+    out.push("### Inventory validation at scale (bench/inventory-scale.mjs)", "");
+    out.push("`pgha validate` in process (no Node start-up) of the sr-pgsql-2node spec against an inventory whose other groups hold N hosts with variables; median of the samples.", "");
+    out.push("| hosts | inventory bytes | validate (ms) | loadInventory alone (ms) | validate per host (µs) |", "|---:|---:|---:|---:|---:|");
+    for (const x of r.inventory_scale.results) out.push(`| ${x.hosts} | ${x.bytes} | ${x.validateMs} | ${x.loadInventoryMs} | ${x.validateUsPerHost} |`);
+    out.push("");
+  }
   const names = [...new Set(sizes.flatMap((s) => Object.keys(r.sizes[s]?.compare ?? {})))];
   if (names.length) {
     out.push("### Other builds of pgha in the same samples (`--compare`)", "");
@@ -802,6 +809,7 @@ if (argv.append && existsSync(RESULTS)) {
   results.runs = [...(prev.runs ?? [{ started: prev.started, finished: prev.finished, sizes: Object.keys(prev.sizes).map(Number).filter((n) => prev.sizes[n].noop_apply), setup: prev.setup, error: prev.error }])];
   results.sizes = prev.sizes;
   results.baseline = prev.baseline;
+  results.inventory_scale = prev.inventory_scale;
   for (const n of SIZES) {
     const keep = Object.fromEntries(Object.entries(prev.sizes[n] ?? {}).filter(([k]) => /^(render_in_process|validate_cli|render_cli)$/.test(k)));
     results.sizes[n] = { ...keep, render_run_started: prev.sizes[n]?.run_started };
@@ -842,6 +850,12 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
   });
 }
 try {
+  // Inventory validation at 10k and 100k hosts (bench/inventory-scale.mjs, issue 14): lab-free, once per set of runs.
+  if (!argv.append && existsSync(join(ROOT, "bench", "inventory-scale.mjs"))) {
+    log("inventory validation at scale (bench/inventory-scale.mjs)");
+    results.inventory_scale = JSON.parse(sh("node", [join(ROOT, "bench", "inventory-scale.mjs")], { timeoutMs: 1_200_000 }));
+    save();
+  }
   // Render/validate for every size first, with no lab running; then the lab sizes one by one.
   if (!argv.append) for (const n of SIZES) await benchSize(n, work, "render");
   if (!argv["render-only"]) {
