@@ -2,7 +2,7 @@
 // differs from the live one, Pacemaker's own scheduler says what it would do: crm_simulate on a copy of
 // the live CIB and on the desired one, both with the live status section. What the change adds is
 // compared with what the operator allowed; a surprise stops the run here, with nothing touched.
-import { desiredCibScript, PGHA_DIR } from "./cib-script.js";
+import { desiredCib, PGHA_DIR } from "./cib-script.js";
 import { truthy } from "./runtime-switches.js";
 import { missingFlags, parseSimulation, predict, primaryOf, type Prediction } from "./transition.js";
 import { clusterStatus, exec, must, runningPrimary, TaskError, type HostCtx, type RunCtx, type TaskResult } from "./tasks.js";
@@ -38,7 +38,8 @@ export function describePlan(p: Prediction, missing: string[]): string {
 
 export async function crmPredict(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
   // An unchanged cluster.crm is kept as the applied one right away, as crm_load would (no second command).
-  const out = await must(ctx, h, desiredCibScript({ clear: ctx.clear, commit: !ctx.check }), ctx.rendered.crm);
+  const cib = desiredCib(ctx.rendered, (b) => Boolean(h.facts.binaries[b]), { clear: ctx.clear, commit: !ctx.check });
+  const out = await must(ctx, h, cib.script, cib.stdin);
   if (!/^CHANGED$/m.test(out)) {
     ctx.cibPlan = { changed: false };
     return { changed: false };

@@ -1,10 +1,11 @@
-// The desired CIB, built on a node by Pacemaker's and crmsh's own tools: the live CIB with every
+// The desired CIB, built on a node by Pacemaker's own tools and crmsh or pcs: the live CIB with every
 // configuration element pgha owns taken out, then cluster.crm loaded into it (crm configure load update,
-// CIB_file, never the live cluster), then the operator's runtime state put back: move constraints,
+// CIB_file, never the live cluster) or, on a node with pcs and no crmsh, cluster.pcs run against it
+// (pcs -f, the same CIB: test/unit/pcs-render.test.ts), then the operator's runtime state put back: move constraints,
 // maintenance-mode, target-role, is-managed and maintenance of a resource the spec keeps (node standby
 // and maintenance are never taken out). crm_diff against the live CIB is then exactly the spec's drift,
 // including elements the spec no longer has; cibadmin --patch applies it.
-// Python is there wherever crmsh is (crmsh is written in it).
+// Python is there wherever crmsh or pcs is (both are written in it).
 //
 // crmsh costs seconds per comparison, so a verified match is remembered in a stamp: the hash of the
 // cluster.crm that was compared and a digest of the live configuration it matched. While both are the
@@ -13,7 +14,28 @@
 // change to the configuration, by hand or by Pacemaker, makes the next run compare in full. A switch set
 // by hand is such a change; once compared, the stamp holds it, so a no-op stays one while it is set.
 
+import type { RenderedCluster } from "./render.js";
+
 export const PGHA_DIR = "/var/lib/pgha";
+
+/** The programs that load a configuration into a CIB file; a node needs one of them. */
+export const CIB_TOOLS = ["crm", "pcs"] as const;
+export type CibTool = (typeof CIB_TOOLS)[number];
+
+/**
+ * Which tool builds the desired CIB on a node that has the programs `has` says, and the text it loads:
+ * crmsh where it is installed (pcs takes about a second a command, crmsh seconds for the whole file),
+ * else pcs with cluster.pcs. Pure.
+ */
+export function cibLoader(rendered: RenderedCluster, has: (program: string) => boolean): { tool: CibTool; input: string } | { problem: string } {
+  if (has("crm")) return { tool: "crm", input: rendered.crm };
+  if (!has("pcs")) return { problem: "neither crmsh (crm) nor pcs is installed: the node needs one of them to build the CIB (Debian/Ubuntu: apt-get install crmsh or pcs; RHEL 8/9: dnf install pcs)" };
+  if ("unavailable" in rendered.pcs) return { problem: `this node has pcs and no crmsh, and the configuration has no pcs form: ${rendered.pcs.unavailable}` };
+  return { tool: "pcs", input: rendered.pcs.script };
+}
+
+const loadCommand = (tool: CibTool, d: string) =>
+  tool === "crm" ? `CIB_file=${d}/cib-desired.xml crm -F -D plain configure load update ${d}/cluster.crm.new >/dev/null` : `CIB=${d}/cib-desired.xml sh ${d}/cluster.pcs.new >/dev/null`;
 
 const PY = `import sys, xml.etree.ElementTree as ET
 keep = {"dc-version", "cluster-infrastructure", "cluster-name", "have-watchdog", "last-lrm-refresh"}
@@ -91,46 +113,61 @@ const digestOf = (live: string) =>
 const stampOf = (crm: string, live: string) => `h=$(sha256sum < ${crm}); l=$(${digestOf(live)}); stamp="\${h%% *} \${l%% *}"`;
 
 /**
- * Reads cluster.crm on stdin. Prints CHANGED or UNCHANGED, and after CHANGED the maintenance-mode the
+ * Reads cluster.crm (cluster.pcs with tool pcs) on stdin. Prints CHANGED or UNCHANGED, and after CHANGED the maintenance-mode the
  * desired CIB sets, if it sets one (`maintenance-mode=VALUE`); leaves cib-live.xml, cib-desired.xml and
  * cib.patch in `dir`. Changes nothing in the cluster. With `commit`, an UNCHANGED cluster.crm is kept as
  * the applied one right away (a no-op run then needs no second command). Runtime state named in `clear`
  * is removed by the patch (only when the operator asks for it), and then the stamp is not trusted,
  * because it was taken with that state kept.
  */
-export function desiredCibScript(opts: { clear?: readonly RuntimeState[]; dir?: string; commit?: boolean } = {}): string {
+export function desiredCibScript(opts: { clear?: readonly RuntimeState[]; dir?: string; commit?: boolean; tool?: CibTool } = {}): string {
   const d = opts.dir ?? PGHA_DIR;
+  const tool = opts.tool ?? "crm";
+  const file = `${d}/cluster.${tool === "crm" ? "crm" : "pcs"}`;
   const kept = RUNTIME_STATE.filter((s) => !opts.clear?.includes(s));
   const trusted = kept.length === RUNTIME_STATE.length;
-  const unchanged = `${opts.commit ? `mv ${d}/cluster.crm.new ${d}/cluster.crm; ` : ""}echo UNCHANGED`;
+  const unchanged = `${opts.commit ? `mv ${file}.new ${file}; ` : ""}echo UNCHANGED`;
   const changed = `echo CHANGED; m=$(CIB_file=${d}/cib-desired.xml crm_attribute -t crm_config -n maintenance-mode -G -q 2>/dev/null || true); [ -z "$m" ] || echo "maintenance-mode=$m"`;
   return [
     "set -e",
     `[ -d ${d} ] || install -d -m 0700 ${d}`,
-    `cat > ${d}/cluster.crm.new`,
+    // Only this tool's form waits to be applied (applyCibPatchScript keeps whichever is there).
+    `rm -f ${d}/cluster.crm.new ${d}/cluster.pcs.new`,
+    `cat > ${file}.new`,
     `cibadmin -Q > ${d}/cib-live.xml`,
-    stampOf(`${d}/cluster.crm.new`, `${d}/cib-live.xml`),
+    stampOf(`${file}.new`, `${d}/cib-live.xml`),
     `old=; [ ! -f ${d}/cib.stamp ] || IFS= read -r old < ${d}/cib.stamp || true`,
     `if ${trusted} && [ "$old" = "$stamp" ]; then`,
     `cp ${d}/cib-live.xml ${d}/cib-desired.xml; : > ${d}/cib.patch; ${unchanged}`,
     "else",
     py("strip", `${d}/cib-live.xml`, `${d}/cib-desired.xml`, kept),
-    `CIB_file=${d}/cib-desired.xml crm -F -D plain configure load update ${d}/cluster.crm.new >/dev/null`,
+    loadCommand(tool, d),
     py("restore", `${d}/cib-live.xml`, `${d}/cib-desired.xml`, kept),
     `if crm_diff --no-version -o ${d}/cib-live.xml -n ${d}/cib-desired.xml > ${d}/cib.patch; then echo "$stamp" > ${d}/cib.stamp; ${unchanged}; else ${changed}; fi`,
     "fi",
   ].join("\n");
 }
 
-/** After desiredCibScript said CHANGED: applies the patch, keeps cluster.crm, and stamps the result. */
+/**
+ * desiredCibScript for the node's tool (cibLoader), with the text it reads on stdin. A node with pcs only
+ * and no pcs form throws; with neither tool, crmsh is tried (preflight has said what is missing; diff
+ * runs none, and then reports the node's own "not found").
+ */
+export function desiredCib(rendered: RenderedCluster, has: (program: string) => boolean, opts: { clear?: readonly RuntimeState[]; commit?: boolean } = {}): { script: string; stdin: string } {
+  const l = cibLoader(rendered, (b) => has(b) || (b === "crm" && !has("pcs")));
+  if ("problem" in l) throw new Error(l.problem);
+  return { script: desiredCibScript({ ...opts, tool: l.tool }), stdin: l.input };
+}
+
+/** After desiredCibScript said CHANGED: applies the patch, keeps cluster.crm or cluster.pcs, and stamps the result. */
 export function applyCibPatchScript(dir = PGHA_DIR): string {
   const d = dir;
   return [
     "set -e",
     `cibadmin --patch --xml-file ${d}/cib.patch`,
-    `mv ${d}/cluster.crm.new ${d}/cluster.crm`,
+    `for f in ${d}/cluster.crm ${d}/cluster.pcs; do if [ -f "$f.new" ]; then mv "$f.new" "$f"; applied=$f; fi; done`,
     `cibadmin -Q > ${d}/cib-live.xml`,
-    stampOf(`${d}/cluster.crm`, `${d}/cib-live.xml`),
+    stampOf(`"$applied"`, `${d}/cib-live.xml`),
     `echo "$stamp" > ${d}/cib.stamp`,
   ].join("\n");
 }

@@ -6,7 +6,7 @@ import { authkeyDrifts } from "./authkey.js";
 import { flattenCib, isMoveConstraint, maskCibPatch, secretField, secretNvpairs, secretParams, summarize } from "./cib-diff.js";
 import { predictionOf, simulateScript } from "./cib-predict.js";
 import { coveredFailCount, recoveryNeeds, recoveryWarning, type RecoveryNeed } from "./recovery-needs.js";
-import { desiredCibScript, PGHA_DIR } from "./cib-script.js";
+import { desiredCib, PGHA_DIR } from "./cib-script.js";
 import { missingFlags, type Prediction } from "./transition.js";
 import type { HostFacts } from "./facts.js";
 import { gatherFacts, withConnections, type Connections } from "./gather.js";
@@ -71,11 +71,12 @@ async function fileDrifts(model: ClusterModel, rendered: RenderedCluster, node: 
   });
 }
 
-async function cibDrift(model: ClusterModel, rendered: RenderedCluster, node: string, conn: Connection): Promise<{ drift: CibDrift; moves: string[]; switches: RuntimeSwitch[] }> {
+async function cibDrift(model: ClusterModel, rendered: RenderedCluster, node: string, facts: HostFacts, conn: Connection): Promise<{ drift: CibDrift; moves: string[]; switches: RuntimeSwitch[] }> {
   const d = PGHA_DIR;
   // One round trip: both CIBs, the patch and, when there is one, both transitions.
   const simulate = `if [ -s ${d}/cib.patch ]; then echo ${MARK}; ${simulateScript().replace(/\n/g, "; ")}; fi`;
-  const r = await conn.exec(`${desiredCibScript()}\nrm -f ${d}/cluster.crm.new\ncat ${d}/cib-live.xml; echo ${MARK}; cat ${d}/cib-desired.xml; echo ${MARK}; cat ${d}/cib.patch; ${simulate}`, { stdin: rendered.crm });
+  const cib = desiredCib(rendered, (b) => Boolean(facts.binaries[b]));
+  const r = await conn.exec(`${cib.script}\nrm -f ${d}/cluster.crm.new ${d}/cluster.pcs.new\ncat ${d}/cib-live.xml; echo ${MARK}; cat ${d}/cib-desired.xml; echo ${MARK}; cat ${d}/cib.patch; ${simulate}`, { stdin: cib.stdin });
   if (r.code !== 0) throw new Error(`${node}: building the desired CIB failed: ${maskSecrets(r.stderr.trim().split("\n").slice(-3).join(" "), model.secrets)}`);
   const [head = "", desired = "", patch = "", simulation] = r.stdout.split(`${MARK}\n`);
   const changed = /^CHANGED$/m.test(head.split("\n")[0] ?? "");
@@ -129,7 +130,7 @@ export async function diffCluster(model: ClusterModel, rendered: RenderedCluster
     const warnings: string[] = [];
     if (running) {
       const conn = conns.get(running.name)!;
-      const { drift, moves, switches } = await cibDrift(model, rendered, running.name, conn);
+      const { drift, moves, switches } = await cibDrift(model, rendered, running.name, facts[running.name]!, conn);
       cib = drift;
       warnings.push(...(await runtimeWarnings(model, conn, facts, moves, switches)));
     } else warnings.push("Pacemaker runs on no node: the CIB was not compared");

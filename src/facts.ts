@@ -1,7 +1,7 @@
 // Facts: what a host looks like now, read in ONE remote command per host, so a no-op run costs one round
 // trip. The script is generated here and its output parsed here; both are pure and unit-tested.
 import type { ClusterModel, ManagedDirectory, ManagedFile } from "./model/types.js";
-import { PGHA_DIR } from "./cib-script.js";
+import { CIB_TOOLS, PGHA_DIR } from "./cib-script.js";
 import { shq } from "./shell.js";
 
 export interface FileFact {
@@ -65,9 +65,9 @@ export const COROSYNC_CONF = "/etc/corosync/corosync.conf";
 export const COROSYNC_APPLIED = `${PGHA_DIR}/corosync.conf.applied`;
 export const COROSYNC_AUTHKEY = "/etc/corosync/authkey";
 
-/** Binaries the build needs on every node, by purpose. */
+/** Binaries the build needs on every node, by purpose; and one of CIB_TOOLS (crmsh or pcs), also found. */
 export function requiredBinaries(model: ClusterModel): string[] {
-  return ["corosync", "pacemakerd", "crm", "cibadmin", "crm_mon", "crm_attribute", `${model.postgresql.bindir}/pg_ctl`, `${model.postgresql.bindir}/initdb`, `${model.postgresql.bindir}/pg_basebackup`];
+  return ["corosync", "pacemakerd", "cibadmin", "crm_mon", "crm_attribute", "crm_diff", "crm_simulate", "crm_resource", `${model.postgresql.bindir}/pg_ctl`, `${model.postgresql.bindir}/initdb`, `${model.postgresql.bindir}/pg_basebackup`];
 }
 
 
@@ -124,7 +124,7 @@ export function factsScript(model: ClusterModel, files: ManagedFile[], directori
     `for s in ${SERVICES.join(" ")}; do printf 'SERVICE\\t%s\\t%s\\n' "$s" "\${1:-inactive}"; [ $# -eq 0 ] || shift; done`,
     `set -- $(systemctl is-enabled ${SERVICES.join(" ")} 2>/dev/null)`,
     `for s in ${SERVICES.join(" ")}; do printf 'ENABLED\\t%s\\t%s\\n' "$s" "\${1:-disabled}"; [ $# -eq 0 ] || shift; done`,
-    `for b in ${requiredBinaries(model).map(shq).join(" ")}; do if command -v "$b" >/dev/null 2>&1; then printf 'BIN\\t%s\\tfound\\n' "$b"; else printf 'BIN\\t%s\\t\\n' "$b"; fi; done`,
+    `for b in ${[...requiredBinaries(model), ...CIB_TOOLS].map(shq).join(" ")}; do if command -v "$b" >/dev/null 2>&1; then printf 'BIN\\t%s\\tfound\\n' "$b"; else printf 'BIN\\t%s\\t\\n' "$b"; fi; done`,
     `for n in /sys/class/net/*; do printf 'NIC\\t%s\\n' "\${n##*/}"; done`,
     `ip -o -4 addr show 2>/dev/null | while read -r _ _ _ a _; do printf 'ADDR\\t%s\\n' "\${a%%/*}"; done`,
     // Versions and the ocf-shellfuncs check, cached under the files' identity (path, size, mtime).

@@ -14,7 +14,7 @@ import { shq } from "./shell.js";
 import { parseCrmMon, permanentNodeAttributes, promotedNode, type ClusterStatus } from "./status.js";
 import type { Connection, ExecResult } from "./transport.js";
 import type { ModuleName } from "./playbook.js";
-import { applyCibPatchScript, desiredCibScript, PGHA_DIR, type RuntimeState } from "./cib-script.js";
+import { applyCibPatchScript, cibLoader, desiredCib, PGHA_DIR, type RuntimeState } from "./cib-script.js";
 import { truthy } from "./runtime-switches.js";
 import { classifyCorosyncChange } from "./corosync-change.js";
 import { copyPrimaryCommand, pgRecover } from "./tasks/recover.js";
@@ -131,6 +131,8 @@ function preflight(ctx: RunCtx, h: HostCtx): TaskResult {
   if (f.hostname !== h.node.name) problems.push(`hostname is '${f.hostname}', but the spec calls this node '${h.node.name}' (Pacemaker and corosync use uname -n)`);
   const missing = requiredBinaries(ctx.model).filter((b) => !f.binaries[b]);
   if (missing.length) problems.push(`missing programs: ${missing.join(", ")}`);
+  const loader = cibLoader(ctx.rendered, (b) => Boolean(f.binaries[b]));
+  if ("problem" in loader) problems.push(loader.problem);
   const links = ctx.model.nodes.find((n) => n.name === h.node.name)!.links;
   ctx.model.linkInterfaces.forEach((nic, i) => {
     if (!f.interfaces.includes(nic)) problems.push(`link ${i} interface ${nic} does not exist (has: ${f.interfaces.join(", ")})`);
@@ -350,7 +352,8 @@ async function pendingRestart(ctx: RunCtx, h: HostCtx, reload: boolean): Promise
 async function crmLoad(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
   // crm_predict compared already: nothing to load, or (check mode) nothing more to say.
   if (ctx.cibPlan && (!ctx.cibPlan.changed || ctx.check)) return { changed: ctx.cibPlan.changed };
-  const out = await must(ctx, h, desiredCibScript({ clear: ctx.clear, commit: !ctx.check }), ctx.rendered.crm);
+  const cib = desiredCib(ctx.rendered, (b) => Boolean(h.facts.binaries[b]), { clear: ctx.clear, commit: !ctx.check });
+  const out = await must(ctx, h, cib.script, cib.stdin);
   const changed = /^CHANGED$/m.test(out);
   if (changed && !ctx.check) {
     const before = await clusterStatus(ctx, h);
