@@ -48,6 +48,11 @@ export interface RunCtx {
   allow?: readonly Disruption[];
   /** crm_predict's finding, for crm_load. */
   cibPlan?: CibPlan;
+  /**
+   * The cluster as read with the facts (crm_mon, and the standbys streaming from the primary), as long as
+   * no task of this run has changed anything: wait_for's first look, so a settled cluster costs no round trip.
+   */
+  early?: () => { cluster: ClusterStatus; streaming: string[] } | undefined;
 }
 
 export interface TaskResult {
@@ -443,6 +448,12 @@ export async function poll(ctx: RunCtx, h: HostCtx, what: string, timeout: unkno
 export async function waitFor(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
   if (ctx.check) return { changed: false };
   const condition = String(args.condition);
+  // Settled when the facts were read, and nothing changed since: nothing to wait for (else ask afresh).
+  const e = ctx.early?.();
+  if (e && !heldBack(e.cluster, ctx.model) && !missingFor(condition, e.cluster, ctx.model, e.streaming).length) {
+    const away = awayNodes(e.cluster);
+    return { changed: false, msg: away.length ? `not waited for ${away.join(", ")}: in standby or maintenance` : undefined };
+  }
   let s: ClusterStatus | undefined;
   let held: string | undefined;
   let failed: RecoveryNeed[] = [];
