@@ -483,10 +483,8 @@ async function benchSize(n, work, phase) {
   if (!input.names.every((h) => labInv.includes(`${h}:`))) throw new Error(`lab inventory lacks some of ${input.names.join(", ")}`);
 
   const I = ["-i", input.inventory, "-s", input.spec];
-  const taskNames = (() => {
-    const pb = YAML.parse(readFileSync(join(ROOT, "playbooks", "build.yml"), "utf8"));
-    return [...pb.tasks.map((t) => t.name), "handlers"];
-  })();
+  // The phases of a build (build.yml) and of a no-op (reconfigure.yml).
+  const taskNames = [...new Set(["build", "reconfigure"].flatMap((p) => YAML.parse(readFileSync(join(ROOT, "playbooks", `${p}.yml`), "utf8")).tasks.map((t) => t.name))), "handlers"];
 
   // Initial build.
   log(`${n} nodes: initial build`);

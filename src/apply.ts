@@ -8,9 +8,9 @@ import { Listr, type ListrTask } from "listr2";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Task = ListrTask<unknown, any, any>;
 import type { RuntimeState } from "./cib-script.js";
-import { clusterStatusTable, reuse, type StatusView } from "./cluster-status.js";
+import { clusterStatusTable, reuse, settled, statusFromProbes, statusProbe, statusView, type StatusView } from "./cluster-status.js";
 import type { HostFacts } from "./facts.js";
-import { gatherFacts, withConnections, type Connections } from "./gather.js";
+import { gatherFactsWith, withConnections, type Connections } from "./gather.js";
 import type { ClusterModel } from "./model/types.js";
 import { PlainLines } from "./plain-lines.js";
 import { holds, type Playbook, type PlaybookTask } from "./playbook.js";
@@ -101,11 +101,15 @@ function targets(task: PlaybookTask, hosts: HostCtx[], limit?: string[]): HostCt
 /** `choose` picks the playbook once the facts say whether the cluster still has to be built. */
 export async function apply(model: ClusterModel, rendered: RenderedCluster, choose: Playbook | ((bootstrap: boolean) => Playbook), opts: ApplyOptions): Promise<ApplyResult> {
   return withConnections(model, opts, async (conns) => {
-    const facts = await gatherFacts(model, conns);
+    // The status table is read with the facts too: after a run that changes nothing, that is the table.
+    const { facts, probes } = await gatherFactsWith(model, conns, opts.check ? undefined : (_, i) => statusProbe(model, i === 0));
     const bootstrap = opts.built ? false : decideBootstrap(model, facts);
     const playbook = typeof choose === "function" ? choose(bootstrap) : choose;
     const state = { bootstrap, rollingRestart: opts.rollingRestart ?? false };
     const hosts: HostCtx[] = model.nodes.map((n) => ({ node: n, conn: conns.get(n.name)!, facts: facts[n.name]! }));
+    const reports: TaskReport[] = [];
+    const read = statusFromProbes(model, probes);
+    const early = read && { cluster: read.cluster, streaming: Object.keys(read.replication).filter((n) => read.replication[n]!.startsWith("streaming/")) };
     const ctx: RunCtx = {
       model,
       rendered,
@@ -116,8 +120,8 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, choo
       target: opts.target,
       allow: opts.allow,
       trace: (node, line) => opts.verbose && opts.log(`${node}: ${line}`),
+      early: () => (reports.some((r) => r.status === "changed") ? undefined : early),
     };
-    const reports: TaskReport[] = [];
     const notified = new Set<string>();
     const runTask = (task: PlaybookTask): Task => ({
       title: task.name,
@@ -161,7 +165,8 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, choo
       throw new ApplyError(maskSecrets((e as Error).message, model.secrets), reports);
     }
     for (const t of playbook.tasks) if (!holds(t.when, state)) reports.push({ task: t.name, node: "-", status: "skipped" });
-    const status = opts.check ? undefined : await clusterStatusTable(model, reuse(conns)).catch(() => undefined);
-    return { changed: reports.filter((r) => r.status === "changed").length, reports, bootstrap, playbook: playbook.name, facts, status };
+    const changed = reports.filter((r) => r.status === "changed").length;
+    const status = opts.check ? undefined : changed === 0 && read && settled(model, read) ? statusView(model, read) : await clusterStatusTable(model, reuse(conns)).catch(() => undefined);
+    return { changed, reports, bootstrap, playbook: playbook.name, facts, status };
   });
 }

@@ -24,14 +24,26 @@ export async function connectAll(model: ClusterModel, opts: TransportOptions): P
 }
 
 export async function gatherFacts(model: ClusterModel, conns: Connections): Promise<Record<string, HostFacts>> {
+  return (await gatherFactsWith(model, conns)).facts;
+}
+
+const FACTS_END = "--pgha-facts-end--";
+
+/**
+ * Each node's facts and, in the same command, what `probe` reads there (its output by node): one round
+ * trip per host for both. The facts' own exit status stands, whatever the probe's.
+ */
+export async function gatherFactsWith(model: ClusterModel, conns: Connections, probe?: (node: string, index: number) => string): Promise<{ facts: Record<string, HostFacts>; probes: Record<string, string> }> {
   const entries = await Promise.all(
-    model.nodes.map(async (n) => {
-      const r = await conns.get(n.name)!.exec("sh -s", { stdin: factsScript(model, model.files[n.name] ?? [], model.directories) });
+    model.nodes.map(async (n, i) => {
+      const facts = factsScript(model, model.files[n.name] ?? [], model.directories);
+      const r = await conns.get(n.name)!.exec("sh -s", { stdin: probe ? `${facts}rc=$?\necho ${FACTS_END}\n${probe(n.name, i)}\nexit $rc\n` : facts });
       if (r.code !== 0) throw new GatherError(`${n.name}: gathering facts failed: ${r.stderr.trim()}`);
-      return [n.name, parseFacts(r.stdout)] as const;
+      const at = probe ? r.stdout.indexOf(`${FACTS_END}\n`) : -1;
+      return [n.name, parseFacts(at < 0 ? r.stdout : r.stdout.slice(0, at)), at < 0 ? "" : r.stdout.slice(at + FACTS_END.length + 1)] as const;
     }),
   );
-  return Object.fromEntries(entries);
+  return { facts: Object.fromEntries(entries.map(([n, f]) => [n, f])), probes: Object.fromEntries(entries.map(([n, , p]) => [n, p])) };
 }
 
 /**

@@ -21,7 +21,6 @@ import { copyPrimaryCommand, pgRecover } from "./tasks/recover.js";
 import { pgSwitchover } from "./tasks/switchover.js";
 import { crmPredict, settleAndVerify, type CibPlan } from "./cib-predict.js";
 import { clusterBoot } from "./tasks/cluster-boot.js";
-import { pgPassword } from "./tasks/replication-password.js";
 import type { Disruption } from "./disruptions.js";
 
 export interface HostCtx {
@@ -49,6 +48,11 @@ export interface RunCtx {
   allow?: readonly Disruption[];
   /** crm_predict's finding, for crm_load. */
   cibPlan?: CibPlan;
+  /**
+   * The cluster as read with the facts (crm_mon, and the standbys streaming from the primary), as long as
+   * no task of this run has changed anything: wait_for's first look, so a settled cluster costs no round trip.
+   */
+  early?: () => { cluster: ClusterStatus; streaming: string[] } | undefined;
 }
 
 export interface TaskResult {
@@ -102,12 +106,6 @@ const PG_CTL_UNSAFE = /["$`\\\n]/;
 export const psqlRows = (ctx: RunCtx, sql: string) => {
   const pg = ctx.model.postgresql;
   return asPostgres(ctx, `${shq(`${pg.bindir}/psql`)} -X -At -h ${shq(pg.socketDirectory)} -p ${shq(String(pg.port))} -d postgres -c ${shq(sql)}`);
-};
-
-/** psql reading SQL from stdin (where a password may go, never on a command line), stopping at the first error. */
-export const psqlScript = (ctx: RunCtx) => {
-  const pg = ctx.model.postgresql;
-  return asPostgres(ctx, `${shq(`${pg.bindir}/psql`)} -X -q -v ON_ERROR_STOP=1 -h ${shq(pg.socketDirectory)} -p ${shq(String(pg.port))} -d postgres -f -`);
 };
 
 const version = (s: string): number[] => (s.match(/(\d+)\.(\d+)(?:\.(\d+))?/) ?? []).slice(1).map((x) => Number(x ?? 0));
@@ -309,11 +307,12 @@ async function pgBootstrap(ctx: RunCtx, h: HostCtx, args: Record<string, unknown
   const role = pg.replication.user;
   const sql = [
     `DO $pgha$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN CREATE ROLE "${role}" WITH REPLICATION LOGIN; END IF; END $pgha$;`,
+    `SET log_statement = 'none';`,
     ...setPasswordSql(role, ctx.model.replicationPassword ?? ""),
     // pg_rewind without a superuser (PostgreSQL 11 and later): exactly the functions its documentation lists.
     ...(pg.version >= 11 ? ["pg_ls_dir(text, boolean, boolean)", "pg_stat_file(text, boolean)", "pg_read_binary_file(text)", "pg_read_binary_file(text, bigint, bigint, boolean)"].map((f) => `GRANT EXECUTE ON FUNCTION pg_catalog.${f} TO "${role}";`) : []),
   ].join("\n");
-  await must(ctx, h, psqlScript(ctx), sql);
+  await must(ctx, h, asPostgres(ctx, `${shq(`${pg.bindir}/psql`)} -X -q -v ON_ERROR_STOP=1 -h ${shq(pg.socketDirectory)} -p ${shq(String(pg.port))} -d postgres -f -`), sql);
   return { changed: true, msg: [...msgs, `replication role ${role}`].join(", ") };
 }
 
@@ -321,21 +320,11 @@ async function pgBootstrap(ctx: RunCtx, h: HostCtx, args: Record<string, unknown
  * psql input (stdin, never the command line) that sets a role's password. The password goes into a psql
  * variable (psql's own quoting: '' for a quote, \\ for a backslash) and reaches SQL as :'pw', which psql
  * quotes for the server's actual standard_conforming_strings (E'' when it holds a backslash): no server
- * setting can turn a password into SQL. Secrets hold no newline (secretValue refuses one). The session
- * first stops the server from logging the statement (as run, slow, or failed) or keeping it in
- * pg_stat_statements (a placeholder setting where that module is not loaded).
+ * setting can turn a password into SQL. Secrets hold no newline (secretValue refuses one).
  */
 export function setPasswordSql(role: string, password: string): string[] {
   if (/[\r\n]/.test(password)) throw new Error("a password with a line break reached setPasswordSql");
-  return [
-    "SET log_statement = 'none';",
-    "SET log_min_duration_statement = -1;",
-    "SET log_min_error_statement = panic;",
-    "SET pg_stat_statements.track_utility = off;",
-    `\\set pgha_pw '${password.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`,
-    `ALTER ROLE "${role}" WITH REPLICATION LOGIN PASSWORD :'pgha_pw';`,
-    "\\unset pgha_pw",
-  ];
+  return [`\\set pgha_pw '${password.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`, `ALTER ROLE "${role}" WITH REPLICATION LOGIN PASSWORD :'pgha_pw';`, "\\unset pgha_pw"];
 }
 
 /**
@@ -459,6 +448,12 @@ export async function poll(ctx: RunCtx, h: HostCtx, what: string, timeout: unkno
 export async function waitFor(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
   if (ctx.check) return { changed: false };
   const condition = String(args.condition);
+  // Settled when the facts were read, and nothing changed since: nothing to wait for (else ask afresh).
+  const e = ctx.early?.();
+  if (e && !heldBack(e.cluster, ctx.model) && !missingFor(condition, e.cluster, ctx.model, e.streaming).length) {
+    const away = awayNodes(e.cluster);
+    return { changed: false, msg: away.length ? `not waited for ${away.join(", ")}: in standby or maintenance` : undefined };
+  }
   let s: ClusterStatus | undefined;
   let held: string | undefined;
   let failed: RecoveryNeed[] = [];
@@ -715,5 +710,4 @@ export const MODULE_IMPLS: Record<ModuleName, Module> = {
   // Called late, as corosync_authkey: their files import this one.
   pg_recover: (ctx, h, args) => pgRecover(ctx, h, args),
   pg_switchover: (ctx, h, args) => pgSwitchover(ctx, h, args),
-  pg_password: (ctx, h) => pgPassword(ctx, h),
 };
