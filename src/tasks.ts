@@ -21,6 +21,7 @@ import { copyPrimaryCommand, pgRecover } from "./tasks/recover.js";
 import { pgSwitchover } from "./tasks/switchover.js";
 import { crmPredict, settleAndVerify, type CibPlan } from "./cib-predict.js";
 import { clusterBoot } from "./tasks/cluster-boot.js";
+import { pgPassword } from "./tasks/replication-password.js";
 import type { Disruption } from "./disruptions.js";
 
 export interface HostCtx {
@@ -106,6 +107,12 @@ const PG_CTL_UNSAFE = /["$`\\\n]/;
 export const psqlRows = (ctx: RunCtx, sql: string) => {
   const pg = ctx.model.postgresql;
   return asPostgres(ctx, `${shq(`${pg.bindir}/psql`)} -X -At -h ${shq(pg.socketDirectory)} -p ${shq(String(pg.port))} -d postgres -c ${shq(sql)}`);
+};
+
+/** psql reading SQL from stdin (where a password may go, never on a command line), stopping at the first error. */
+export const psqlScript = (ctx: RunCtx) => {
+  const pg = ctx.model.postgresql;
+  return asPostgres(ctx, `${shq(`${pg.bindir}/psql`)} -X -q -v ON_ERROR_STOP=1 -h ${shq(pg.socketDirectory)} -p ${shq(String(pg.port))} -d postgres -f -`);
 };
 
 const version = (s: string): number[] => (s.match(/(\d+)\.(\d+)(?:\.(\d+))?/) ?? []).slice(1).map((x) => Number(x ?? 0));
@@ -307,12 +314,11 @@ async function pgBootstrap(ctx: RunCtx, h: HostCtx, args: Record<string, unknown
   const role = pg.replication.user;
   const sql = [
     `DO $pgha$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN CREATE ROLE "${role}" WITH REPLICATION LOGIN; END IF; END $pgha$;`,
-    `SET log_statement = 'none';`,
     ...setPasswordSql(role, ctx.model.replicationPassword ?? ""),
     // pg_rewind without a superuser (PostgreSQL 11 and later): exactly the functions its documentation lists.
     ...(pg.version >= 11 ? ["pg_ls_dir(text, boolean, boolean)", "pg_stat_file(text, boolean)", "pg_read_binary_file(text)", "pg_read_binary_file(text, bigint, bigint, boolean)"].map((f) => `GRANT EXECUTE ON FUNCTION pg_catalog.${f} TO "${role}";`) : []),
   ].join("\n");
-  await must(ctx, h, asPostgres(ctx, `${shq(`${pg.bindir}/psql`)} -X -q -v ON_ERROR_STOP=1 -h ${shq(pg.socketDirectory)} -p ${shq(String(pg.port))} -d postgres -f -`), sql);
+  await must(ctx, h, psqlScript(ctx), sql);
   return { changed: true, msg: [...msgs, `replication role ${role}`].join(", ") };
 }
 
@@ -320,11 +326,21 @@ async function pgBootstrap(ctx: RunCtx, h: HostCtx, args: Record<string, unknown
  * psql input (stdin, never the command line) that sets a role's password. The password goes into a psql
  * variable (psql's own quoting: '' for a quote, \\ for a backslash) and reaches SQL as :'pw', which psql
  * quotes for the server's actual standard_conforming_strings (E'' when it holds a backslash): no server
- * setting can turn a password into SQL. Secrets hold no newline (secretValue refuses one).
+ * setting can turn a password into SQL. Secrets hold no newline (secretValue refuses one). The session
+ * first stops the server from logging the statement (as run, slow, or failed) or keeping it in
+ * pg_stat_statements (a placeholder setting where that module is not loaded).
  */
 export function setPasswordSql(role: string, password: string): string[] {
   if (/[\r\n]/.test(password)) throw new Error("a password with a line break reached setPasswordSql");
-  return [`\\set pgha_pw '${password.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`, `ALTER ROLE "${role}" WITH REPLICATION LOGIN PASSWORD :'pgha_pw';`, "\\unset pgha_pw"];
+  return [
+    "SET log_statement = 'none';",
+    "SET log_min_duration_statement = -1;",
+    "SET log_min_error_statement = panic;",
+    "SET pg_stat_statements.track_utility = off;",
+    `\\set pgha_pw '${password.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`,
+    `ALTER ROLE "${role}" WITH REPLICATION LOGIN PASSWORD :'pgha_pw';`,
+    "\\unset pgha_pw",
+  ];
 }
 
 /**
@@ -710,4 +726,5 @@ export const MODULE_IMPLS: Record<ModuleName, Module> = {
   // Called late, as corosync_authkey: their files import this one.
   pg_recover: (ctx, h, args) => pgRecover(ctx, h, args),
   pg_switchover: (ctx, h, args) => pgSwitchover(ctx, h, args),
+  pg_password: (ctx, h) => pgPassword(ctx, h),
 };
