@@ -698,6 +698,15 @@ function markdown(r) {
     out.push(`| ${label} | ${sizes.map((s) => fmt(r.sizes[s]?.[key])).join(" | ")} | ${sizes.map((s) => cpu(r.sizes[s]?.[key])).join(" | ")} |`);
   }
   out.push("");
+  if (r.changes?.length) {
+    out.push("### What each change bought (issue 16)", "");
+    out.push("Each row is one build of pgha timed in the same samples as the others of its run (`--compare`), alternating, with the physical limit measured in that run too: the step from the row above to this one is what the change bought. Ratios are to the physical limit of the same run.", "");
+    out.push("| build | change | validate, 9 nodes | no-op apply | no-op diff | status |", "|---|---|---:|---:|---:|---:|");
+    for (const c of r.changes) out.push(`| ${c.build} | ${c.change} | ${c.validate_9_s} s (${c.validate_9_over_node}× node) | ${c.noop_apply_s} s (${c.noop_apply_over_physical}×) | ${c.diff_s} s (${c.diff_over_physical}×) | ${c.status_s} s (${c.status_over_physical}×) |`);
+    const m = r.changes[0];
+    if (m?.run) out.push("", `Run: ${m.run}.`);
+    out.push("");
+  }
   if (r.inventory_scale?.results?.length) {
     out.push("### Inventory validation at scale (bench/inventory-scale.mjs)", "");
     out.push("`pgha validate` in process (no Node start-up) of the sr-pgsql-2node spec against an inventory whose other groups hold N hosts with variables; median of the samples.", "");
@@ -808,6 +817,7 @@ if (argv.append && existsSync(RESULTS)) {
   results.sizes = prev.sizes;
   results.baseline = prev.baseline;
   results.inventory_scale = prev.inventory_scale;
+  results.changes = prev.changes;
   for (const n of SIZES) {
     const keep = Object.fromEntries(Object.entries(prev.sizes[n] ?? {}).filter(([k]) => /^(render_in_process|validate_cli|render_cli)$/.test(k)));
     results.sizes[n] = { ...keep, render_run_started: prev.sizes[n]?.run_started };
