@@ -3,7 +3,8 @@
 // spec against generated inventories whose cluster group holds the two nodes and whose other groups hold
 // N hosts each with variables, as a large site's inventory would. Run after `npm run build`; imports only
 // from dist/. Prints JSON: per size, the median wall time of validate (in process, so Node's start-up is
-// not counted) and of loading the inventory alone, and the time per host, which stays flat when the work is linear.
+// not counted) and of loading the inventory alone, the time per host, which stays flat when the work is linear,
+// and the process's resident memory after the size's runs.
 //
 //   node bench/inventory-scale.mjs [--hosts 10000,100000] [--samples 3]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -64,7 +65,7 @@ try {
       load.push(await time(() => loadInventory(hosts)));
     }
     const v = median(validate);
-    results.push({ hosts: n, bytes: text.length, validateMs: Math.round(v), loadInventoryMs: Math.round(median(load)), validateUsPerHost: Math.round((v * 1000) / n) / 1, samples });
+    results.push({ hosts: n, bytes: text.length, validateMs: Math.round(v), loadInventoryMs: Math.round(median(load)), validateUsPerHost: Math.round((v * 1000) / n), rssMB: Math.round(process.memoryUsage().rss / 2 ** 20), samples });
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
