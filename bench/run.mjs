@@ -414,6 +414,19 @@ async function noopSamples(S, n, input, files, I, taskNames, peer) {
     const b = peer.check(await peer.ansible(false), "ansible no-op (no facts)");
     x.an.push(sample(b, { recap: recap(b) }));
   }
+  // Where a no-op's time goes, step by step in one process (bench/noop-profile.mjs); a failure here is recorded, not fatal.
+  {
+    const runs = [];
+    for (let i = 0; i < SAMPLES; i++) {
+      const r = await runTimed("node", [join(ROOT, "bench", "noop-profile.mjs"), ...I]);
+      if (r.code !== 0) {
+        S.noop_profile = { error: r.stderr.slice(-2000) };
+        break;
+      }
+      runs.push(JSON.parse(r.stdout.trim().split("\n").at(-1)));
+    }
+    if (runs.length) S.noop_profile = { what: "bench/noop-profile.mjs: ms per step of a no-op in one process (Node's start-up not included), median", steps: Object.fromEntries(Object.keys(runs[0]).map((k) => [k, stats(runs.map((x) => x[k])).median])), samples: runs };
+  }
   S.physical_limit = measurement(
     "physical limit: bench/physical-limit.sh (one OpenSSH connection per host, all hosts in parallel, one command each: sha256sum and stat of the managed files, systemctl is-active corosync pacemaker, cibadmin -Q | sha256sum)",
     "script under /usr/bin/time",
@@ -725,6 +738,13 @@ function markdown(r) {
         out.push(`| ${name} | ${label} | ${sizes.map((s) => fmt(r.sizes[s]?.compare?.[name]?.[key])).join(" | ")} |`);
       }
     }
+    out.push("");
+  }
+  const profiled = sizes.filter((s) => r.sizes[s]?.noop_profile?.steps);
+  if (profiled.length) {
+    out.push("### A no-op step by step (bench/noop-profile.mjs, ms, median; Node's start-up comes on top)", "");
+    out.push(`| step | ${profiled.map((s) => `${s} nodes`).join(" | ")} |`, `|---|${profiled.map(() => "---:").join("|")}|`);
+    for (const k of Object.keys(r.sizes[profiled[0]].noop_profile.steps)) out.push(`| ${k} | ${profiled.map((s) => r.sizes[s].noop_profile.steps[k] ?? "—").join(" | ")} |`);
     out.push("");
   }
   const builds = sizes.filter((s) => r.sizes[s]?.initial_build?.phases);
