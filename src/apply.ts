@@ -16,6 +16,7 @@ import { PlainLines } from "./plain-lines.js";
 import { holds, type Playbook, type PlaybookTask } from "./playbook.js";
 import type { RenderedCluster } from "./render.js";
 import { maskSecrets } from "./secrets.js";
+import { joiningNodes } from "./node-join.js";
 import { MODULE_IMPLS, TaskError, type HostCtx, type RunCtx, type TaskResult } from "./tasks.js";
 import type { HostKeyPolicy } from "./transport.js";
 
@@ -75,14 +76,17 @@ export class ApplyError extends Error {
  * safe while no node holds a configured cluster, running or stopped (a stopped node's cib.xml keeps the
  * permanent node attributes, pgsql-data-status among them: which node holds the latest data). A cluster
  * that is configured somewhere but not running everywhere is left for the operator to start, never torn
- * down by a build.
+ * down by a build; only nodes without a configuration of their own (new, or back empty) join it.
  */
 export function decideBootstrap(model: ClusterModel, facts: Record<string, HostFacts>): boolean {
   const running = model.nodes.filter((n) => facts[n.name]?.services.pacemaker === "active");
   const configured = model.nodes.filter((n) => (facts[n.name]?.cib?.primitives ?? 0) > 0);
   if (configured.length === 0) return true;
   if (running.length === model.nodes.length) return false;
-  const stopped = model.nodes.filter((n) => !running.includes(n)).map((n) => n.name);
+  // New nodes (or ones that came back empty) join the running cluster: reconfigure.yml's node_join.
+  const joining = joiningNodes(model, facts);
+  const stopped = model.nodes.filter((n) => !running.includes(n) && !joining.includes(n.name)).map((n) => n.name);
+  if (!stopped.length) return false;
   const names = (pred: (n: (typeof model.nodes)[number]) => boolean) => configured.filter(pred).map((n) => n.name).join(", ");
   const live = names((n) => running.includes(n));
   const onDisk = names((n) => !running.includes(n));

@@ -3,6 +3,7 @@
 // the live CIB and on the desired one, both with the live status section. What the change adds is
 // compared with what the operator allowed; a surprise stops the run here, with nothing touched.
 import { desiredCib, PGHA_DIR } from "./cib-script.js";
+import { keepLiveNodeListScript, nodeListResource } from "./node-join.js";
 import { truthy } from "./runtime-switches.js";
 import { missingFlags, parseSimulation, predict, primaryOf, type Prediction } from "./transition.js";
 import { clusterStatus, exec, must, runningPrimary, TaskError, type HostCtx, type RunCtx, type TaskResult } from "./tasks.js";
@@ -16,9 +17,15 @@ export interface CibPlan {
 
 const MARK = "--- pgha: desired transition ---";
 
-/** After the desired-CIB script said CHANGED: the live CIB's transition, a mark, the desired CIB's. */
-export function simulateScript(dir = PGHA_DIR): string {
-  return [`crm_simulate -x ${dir}/cib-live.xml -S --output-as=xml`, `echo '${MARK}'`, `crm_simulate -x ${dir}/cib-desired.xml -S --output-as=xml`].join("\n");
+/**
+ * After the desired-CIB script said CHANGED: the live CIB's transition, a mark, the desired CIB's. With
+ * `inPlace` (the pgsql resource), the desired CIB is simulated with the live node_list, which pgha sets
+ * in place without a restart (node-join.ts).
+ */
+export function simulateScript(dir = PGHA_DIR, inPlace?: string): string {
+  const desired = inPlace ? `${dir}/cib-simulated.xml` : `${dir}/cib-desired.xml`;
+  const keep = inPlace ? [`cp ${dir}/cib-desired.xml ${desired}`, keepLiveNodeListScript(inPlace, `${dir}/cib-live.xml`, desired)] : [];
+  return [...keep, `crm_simulate -x ${dir}/cib-live.xml -S --output-as=xml`, `echo '${MARK}'`, `crm_simulate -x ${desired} -S --output-as=xml`].join("\n");
 }
 
 /** Reads simulateScript's output into the change's consequences. Pure. */
@@ -44,7 +51,7 @@ export async function crmPredict(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
     ctx.cibPlan = { changed: false };
     return { changed: false };
   }
-  const prediction = predictionOf(await must(ctx, h, simulateScript()), ctx.model.resourceIds.postgresql);
+  const prediction = predictionOf(await must(ctx, h, simulateScript(PGHA_DIR, nodeListResource(ctx.model))), ctx.model.resourceIds.postgresql);
   ctx.cibPlan = { changed: true, prediction };
   const missing = missingFlags(prediction, ctx.allow ?? []);
   if (missing.length && !ctx.check) throw new TaskError(h.node.name, describePlan(prediction, missing));

@@ -21,6 +21,8 @@ import { copyPrimaryCommand, pgRecover } from "./tasks/recover.js";
 import { pgSwitchover } from "./tasks/switchover.js";
 import { crmPredict, settleAndVerify, type CibPlan } from "./cib-predict.js";
 import { clusterBoot } from "./tasks/cluster-boot.js";
+import { nodeJoin } from "./tasks/node-join.js";
+import { nodeListInPlace } from "./tasks/node-list.js";
 import { pgPassword } from "./tasks/replication-password.js";
 import type { Disruption } from "./disruptions.js";
 
@@ -372,7 +374,10 @@ async function pendingRestart(ctx: RunCtx, h: HostCtx, reload: boolean): Promise
  */
 async function crmLoad(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
   // crm_predict compared already: nothing to load, or (check mode) nothing more to say.
-  if (ctx.cibPlan && (!ctx.cibPlan.changed || ctx.check)) return { changed: ctx.cibPlan.changed };
+  if (ctx.cibPlan && !ctx.cibPlan.changed) return { changed: false };
+  // The pgsql agent's node_list first, in place: the patch would restart every instance for it.
+  const inPlace = await nodeListInPlace(ctx, h);
+  if (ctx.cibPlan && ctx.check) return { changed: true, msg: inPlace };
   const cib = desiredCib(ctx.rendered, (b) => Boolean(h.facts.binaries[b]), { clear: ctx.clear, commit: !ctx.check });
   const out = await must(ctx, h, cib.script, cib.stdin);
   const changed = /^CHANGED$/m.test(out);
@@ -382,7 +387,8 @@ async function crmLoad(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
     if (ctx.cibPlan) await settleAndVerify(ctx, h, before);
   }
   const maintenance = changed && truthy(/^maintenance-mode=(.*)$/m.exec(out)?.[1] ?? "");
-  return { changed, msg: maintenance ? "maintenance-mode is on: Pacemaker acts on this change only when maintenance mode ends" : undefined };
+  const msg = [inPlace, maintenance ? "maintenance-mode is on: Pacemaker acts on this change only when maintenance mode ends" : undefined].filter(Boolean).join("; ");
+  return { changed: changed || inPlace !== undefined, msg: msg || undefined };
 }
 
 export async function clusterStatus(ctx: RunCtx, h: HostCtx): Promise<ClusterStatus | undefined> {
@@ -726,5 +732,6 @@ export const MODULE_IMPLS: Record<ModuleName, Module> = {
   // Called late, as corosync_authkey: their files import this one.
   pg_recover: (ctx, h, args) => pgRecover(ctx, h, args),
   pg_switchover: (ctx, h, args) => pgSwitchover(ctx, h, args),
+  node_join: (ctx, h, args) => nodeJoin(ctx, h, args),
   pg_password: (ctx, h) => pgPassword(ctx, h),
 };

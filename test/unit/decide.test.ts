@@ -21,10 +21,10 @@ describe("decideBootstrap", () => {
     expect(decideBootstrap(model, { pg1: host("active", 9), pg2: host("active", 9) })).toBe(false);
   });
 
-  it("refuses, naming the nodes, when a configured cluster runs on some nodes only", () => {
-    expect(() => decideBootstrap(model, { pg1: host("active", 9), pg2: host("inactive") })).toThrow(ApplyError);
-    expect(() => decideBootstrap(model, { pg1: host("active", 9), pg2: host("inactive") })).toThrow(
-      /configured and running on pg1, but Pacemaker is stopped on pg2; start it there first .*will not stop a live cluster/,
+  it("refuses, naming the nodes, when a configured cluster runs on some nodes only (a node without a CIB joins: node-join.test.ts)", () => {
+    expect(() => decideBootstrap(model, { pg1: host("active", 9), pg2: host("inactive", 9) })).toThrow(ApplyError);
+    expect(() => decideBootstrap(model, { pg1: host("active", 9), pg2: host("inactive", 9) })).toThrow(
+      /configured and running on pg1, and in the CIB files of pg2, but Pacemaker is stopped on pg2; start it there first .*will not stop a live cluster/,
     );
   });
 
