@@ -51,26 +51,29 @@ function decodeUtf8(buf: Buffer): string {
   try {
     return utf8.decode(buf);
   } catch {
-    // Find the first offending byte: decode growing prefixes at character boundaries.
-    let good = 0;
-    for (let i = 0; i < buf.length; i++) {
-      const b = buf[i]!;
-      const len = b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0;
-      let ok = len > 0 && i + len <= buf.length;
-      if (ok && len > 1) {
-        try {
-          new TextDecoder("utf-8", { fatal: true }).decode(buf.subarray(i, i + len));
-        } catch {
-          ok = false;
-        }
-      }
-      if (!ok) break;
-      good = i + len;
-      i += len - 1;
-    }
+    const good = validUtf8Prefix(buf);
     const before = buf.subarray(0, good).toString("utf8").split("\n");
     const line = before.length;
     const column = before[before.length - 1]!.length + 1;
-    throw new InputFileError(`is not UTF-8 text (byte 0x${buf[good]!.toString(16).padStart(2, "0")} at line ${line}, column ${column})`, line, column);
+    const byte = buf[good]?.toString(16).padStart(2, "0");
+    throw new InputFileError(`is not UTF-8 text (${byte === undefined ? "it ends" : `byte 0x${byte}`} at line ${line}, column ${column})`, line, column);
   }
+}
+
+/** The length of the longest prefix of `buf` that is well-formed UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
+function validUtf8Prefix(buf: Buffer): number {
+  const cont = (i: number, lo = 0x80, hi = 0xbf) => i < buf.length && buf[i]! >= lo && buf[i]! <= hi;
+  let i = 0;
+  while (i < buf.length) {
+    const b = buf[i]!;
+    let n: number;
+    if (b < 0x80) n = 1;
+    else if (b >= 0xc2 && b <= 0xdf) n = cont(i + 1) ? 2 : 0;
+    else if (b >= 0xe0 && b <= 0xef) n = cont(i + 1, b === 0xe0 ? 0xa0 : 0x80, b === 0xed ? 0x9f : 0xbf) && cont(i + 2) ? 3 : 0;
+    else if (b >= 0xf0 && b <= 0xf4) n = cont(i + 1, b === 0xf0 ? 0x90 : 0x80, b === 0xf4 ? 0x8f : 0xbf) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+    else n = 0;
+    if (n === 0) return i;
+    i += n;
+  }
+  return i;
 }
