@@ -2,7 +2,7 @@
 // differs from the live one, Pacemaker's own scheduler says what it would do: crm_simulate on a copy of
 // the live CIB and on the desired one, both with the live status section. What the change adds is
 // compared with what the operator allowed; a surprise stops the run here, with nothing touched.
-import { desiredCib, PGHA_DIR } from "./cib-script.js";
+import { desiredCib } from "./cib-script.js";
 import { keepLiveNodeListScript, nodeListResource } from "./node-join.js";
 import { truthy } from "./runtime-switches.js";
 import { missingFlags, parseSimulation, predict, primaryOf, type Prediction } from "./transition.js";
@@ -16,13 +16,14 @@ export interface CibPlan {
 }
 
 const MARK = "--- pgha: desired transition ---";
+const SIMULATION = "--- pgha: transitions ---";
 
 /**
  * After the desired-CIB script said CHANGED: the live CIB's transition, a mark, the desired CIB's. With
  * `inPlace` (the pgsql resource), the desired CIB is simulated with the live node_list, which pgha sets
  * in place without a restart (node-join.ts).
  */
-export function simulateScript(dir = PGHA_DIR, inPlace?: string): string {
+export function simulateScript(dir: string, inPlace?: string): string {
   const desired = inPlace ? `${dir}/cib-simulated.xml` : `${dir}/cib-desired.xml`;
   const keep = inPlace ? [`cp ${dir}/cib-desired.xml ${desired}`, keepLiveNodeListScript(inPlace, `${dir}/cib-live.xml`, desired)] : [];
   return [...keep, `crm_simulate -x ${dir}/cib-live.xml -S --output-as=xml`, `echo '${MARK}'`, `crm_simulate -x ${desired} -S --output-as=xml`].join("\n");
@@ -44,14 +45,15 @@ export function describePlan(p: Prediction, missing: string[]): string {
 }
 
 export async function crmPredict(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
-  // An unchanged cluster.crm is kept as the applied one right away, as crm_load would (no second command).
-  const cib = desiredCib(ctx.rendered, (b) => Boolean(h.facts.binaries[b]), { clear: ctx.clear, commit: !ctx.check });
+  // Both transitions in the same command as the desired CIB, whose scratch files go when it ends.
+  const simulate = `if [ -s "$t"/cib.patch ]; then echo '${SIMULATION}'; ${simulateScript('"$t"', nodeListResource(ctx.model)).replace(/\n/g, "; ")}; fi`;
+  const cib = desiredCib(ctx.rendered, (b) => Boolean(h.facts.binaries[b]), { clear: ctx.clear, then: simulate });
   const out = await must(ctx, h, cib.script, cib.stdin);
   if (!/^CHANGED$/m.test(out)) {
     ctx.cibPlan = { changed: false };
     return { changed: false };
   }
-  const prediction = predictionOf(await must(ctx, h, simulateScript(PGHA_DIR, nodeListResource(ctx.model))), ctx.model.resourceIds.postgresql);
+  const prediction = predictionOf(out.slice(out.indexOf(SIMULATION) + SIMULATION.length), ctx.model.resourceIds.postgresql);
   ctx.cibPlan = { changed: true, prediction };
   const missing = missingFlags(prediction, ctx.allow ?? []);
   if (missing.length && !ctx.check) throw new TaskError(h.node.name, describePlan(prediction, missing));

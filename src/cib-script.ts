@@ -34,8 +34,8 @@ export function cibLoader(rendered: RenderedCluster, has: (program: string) => b
   return { tool: "pcs", input: rendered.pcs.script };
 }
 
-const loadCommand = (tool: CibTool, d: string) =>
-  tool === "crm" ? `CIB_file=${d}/cib-desired.xml crm -F -D plain configure load update ${d}/cluster.crm.new >/dev/null` : `CIB=${d}/cib-desired.xml sh ${d}/cluster.pcs.new >/dev/null`;
+const loadCommand = (tool: CibTool, t: string) =>
+  tool === "crm" ? `CIB_file=${t}/cib-desired.xml crm -F -D plain configure load update ${t}/cluster.crm >/dev/null` : `CIB=${t}/cib-desired.xml sh ${t}/cluster.pcs >/dev/null`;
 
 const PY = `import sys, xml.etree.ElementTree as ET
 keep = {"dc-version", "cluster-infrastructure", "cluster-name", "have-watchdog", "last-lrm-refresh"}
@@ -112,39 +112,48 @@ const digestOf = (live: string) =>
 /** Shell that sets $stamp for cluster file `crm` against the live CIB saved in `live` (sha256sum prints "HASH  -"). */
 const stampOf = (crm: string, live: string) => `h=$(sha256sum < ${crm}); l=$(${digestOf(live)}); stamp="\${h%% *} \${l%% *}"`;
 
+/** What earlier versions of pgha kept in PGHA_DIR, fence passwords included: removed where found. */
+const LEFT_BEHIND = ["cluster.crm", "cluster.pcs", "cluster.crm.new", "cluster.pcs.new", "cib-live.xml", "cib-desired.xml", "cib-simulated.xml", "cib.patch"];
+
 /**
  * Reads cluster.crm (cluster.pcs with tool pcs) on stdin. Prints CHANGED or UNCHANGED, and after CHANGED the maintenance-mode the
- * desired CIB sets, if it sets one (`maintenance-mode=VALUE`); leaves cib-live.xml, cib-desired.xml and
- * cib.patch in `dir`. Changes nothing in the cluster. With `commit`, an UNCHANGED cluster.crm is kept as
- * the applied one right away (a no-op run then needs no second command). Runtime state named in `clear`
- * is removed by the patch (only when the operator asks for it), and then the stamp is not trusted,
- * because it was taken with that state kept.
+ * desired CIB sets, if it sets one (`maintenance-mode=VALUE`); then runs `then` (shell), which finds
+ * cib-live.xml, cib-desired.xml and cib.patch (empty when UNCHANGED) in "$t". Changes nothing in the
+ * cluster unless `then` does (applyCibPatch). Those files and the cluster file hold the fence devices'
+ * passwords: "$t" is a directory of its own that goes when the script exits, however it ends (an error,
+ * a signal, a dropped SSH session), so only the stamp, a hash, stays in `dir`. Runtime state named in
+ * `clear` is removed by the patch (only when the operator asks for it), and then the stamp is not
+ * trusted, because it was taken with that state kept.
  */
-export function desiredCibScript(opts: { clear?: readonly RuntimeState[]; dir?: string; commit?: boolean; tool?: CibTool } = {}): string {
+export function desiredCibScript(opts: { clear?: readonly RuntimeState[]; dir?: string; tool?: CibTool; then?: string } = {}): string {
   const d = opts.dir ?? PGHA_DIR;
   const tool = opts.tool ?? "crm";
-  const file = `${d}/cluster.${tool === "crm" ? "crm" : "pcs"}`;
+  const t = '"$t"';
+  const file = `${t}/cluster.${tool === "crm" ? "crm" : "pcs"}`;
   const kept = RUNTIME_STATE.filter((s) => !opts.clear?.includes(s));
   const trusted = kept.length === RUNTIME_STATE.length;
-  const unchanged = `${opts.commit ? `mv ${file}.new ${file}; ` : ""}echo UNCHANGED`;
-  const changed = `echo CHANGED; m=$(CIB_file=${d}/cib-desired.xml crm_attribute -t crm_config -n maintenance-mode -G -q 2>/dev/null || true); [ -z "$m" ] || echo "maintenance-mode=$m"`;
+  const changed = `echo CHANGED; m=$(CIB_file=${t}/cib-desired.xml crm_attribute -t crm_config -n maintenance-mode -G -q 2>/dev/null || true); [ -z "$m" ] || echo "maintenance-mode=$m"`;
   return [
     "set -e",
     `[ -d ${d} ] || install -d -m 0700 ${d}`,
-    // Only this tool's form waits to be applied (applyCibPatchScript keeps whichever is there).
-    `rm -f ${d}/cluster.crm.new ${d}/cluster.pcs.new`,
-    `cat > ${file}.new`,
-    `cibadmin -Q > ${d}/cib-live.xml`,
-    stampOf(`${file}.new`, `${d}/cib-live.xml`),
+    `for f in ${LEFT_BEHIND.map((f) => `${d}/${f}`).join(" ")}; do [ ! -e "$f" ] || rm -f "$f"; done`,
+    // A signal ends the script through exit, so the EXIT trap runs then too.
+    `t=; trap 'rm -rf "$t"' EXIT; trap 'exit 1' HUP INT TERM PIPE`,
+    `t=$(mktemp -d ${d}/cib.XXXXXX)`,
+    `cluster=${file}`,
+    `cat > "$cluster"`,
+    `cibadmin -Q > ${t}/cib-live.xml`,
+    stampOf('"$cluster"', `${t}/cib-live.xml`),
     `old=; [ ! -f ${d}/cib.stamp ] || IFS= read -r old < ${d}/cib.stamp || true`,
     `if ${trusted} && [ "$old" = "$stamp" ]; then`,
-    `cp ${d}/cib-live.xml ${d}/cib-desired.xml; : > ${d}/cib.patch; ${unchanged}`,
+    `cp ${t}/cib-live.xml ${t}/cib-desired.xml; : > ${t}/cib.patch; echo UNCHANGED`,
     "else",
-    py("strip", `${d}/cib-live.xml`, `${d}/cib-desired.xml`, kept),
-    loadCommand(tool, d),
-    py("restore", `${d}/cib-live.xml`, `${d}/cib-desired.xml`, kept),
-    `if crm_diff --no-version -o ${d}/cib-live.xml -n ${d}/cib-desired.xml > ${d}/cib.patch; then echo "$stamp" > ${d}/cib.stamp; ${unchanged}; else ${changed}; fi`,
+    py("strip", `${t}/cib-live.xml`, `${t}/cib-desired.xml`, kept),
+    loadCommand(tool, t),
+    py("restore", `${t}/cib-live.xml`, `${t}/cib-desired.xml`, kept),
+    `if crm_diff --no-version -o ${t}/cib-live.xml -n ${t}/cib-desired.xml > ${t}/cib.patch; then echo "$stamp" > ${d}/cib.stamp; echo UNCHANGED; else ${changed}; fi`,
     "fi",
+    ...(opts.then ? [opts.then] : []),
   ].join("\n");
 }
 
@@ -153,21 +162,20 @@ export function desiredCibScript(opts: { clear?: readonly RuntimeState[]; dir?: 
  * and no pcs form throws; with neither tool, crmsh is tried (preflight has said what is missing; diff
  * runs none, and then reports the node's own "not found").
  */
-export function desiredCib(rendered: RenderedCluster, has: (program: string) => boolean, opts: { clear?: readonly RuntimeState[]; commit?: boolean } = {}): { script: string; stdin: string } {
+export function desiredCib(rendered: RenderedCluster, has: (program: string) => boolean, opts: { clear?: readonly RuntimeState[]; then?: string } = {}): { script: string; stdin: string } {
   const l = cibLoader(rendered, (b) => has(b) || (b === "crm" && !has("pcs")));
   if ("problem" in l) throw new Error(l.problem);
   return { script: desiredCibScript({ ...opts, tool: l.tool }), stdin: l.input };
 }
 
-/** After desiredCibScript said CHANGED: applies the patch, keeps cluster.crm or cluster.pcs, and stamps the result. */
-export function applyCibPatchScript(dir = PGHA_DIR): string {
-  const d = dir;
+/** desiredCibScript's `then` that applies the patch when there is one, and stamps the result. */
+export function applyCibPatch(dir = PGHA_DIR): string {
   return [
-    "set -e",
-    `cibadmin --patch --xml-file ${d}/cib.patch`,
-    `for f in ${d}/cluster.crm ${d}/cluster.pcs; do if [ -f "$f.new" ]; then mv "$f.new" "$f"; applied=$f; fi; done`,
-    `cibadmin -Q > ${d}/cib-live.xml`,
-    stampOf(`"$applied"`, `${d}/cib-live.xml`),
-    `echo "$stamp" > ${d}/cib.stamp`,
+    `if [ -s "$t"/cib.patch ]; then`,
+    `cibadmin --patch --xml-file "$t"/cib.patch`,
+    `cibadmin -Q > "$t"/cib-live.xml`,
+    stampOf('"$cluster"', '"$t"/cib-live.xml'),
+    `echo "$stamp" > ${dir}/cib.stamp`,
+    "fi",
   ].join("\n");
 }

@@ -7,7 +7,7 @@ import { flattenCib, isMoveConstraint, maskCibPatch, secretField, secretNvpairs,
 import { predictionOf, simulateScript } from "./cib-predict.js";
 import { nodeListResource } from "./node-join.js";
 import { coveredFailCount, recoveryNeeds, recoveryWarning, type RecoveryNeed } from "./recovery-needs.js";
-import { desiredCib, PGHA_DIR } from "./cib-script.js";
+import { desiredCib } from "./cib-script.js";
 import { missingFlags, type Prediction } from "./transition.js";
 import type { HostFacts } from "./facts.js";
 import { gatherFacts, withConnections, type Connections } from "./gather.js";
@@ -73,11 +73,11 @@ async function fileDrifts(model: ClusterModel, rendered: RenderedCluster, node: 
 }
 
 async function cibDrift(model: ClusterModel, rendered: RenderedCluster, node: string, facts: HostFacts, conn: Connection): Promise<{ drift: CibDrift; moves: string[]; switches: RuntimeSwitch[] }> {
-  const d = PGHA_DIR;
-  // One round trip: both CIBs, the patch and, when there is one, both transitions.
+  // One round trip: both CIBs, the patch and, when there is one, both transitions (from the script's scratch directory).
+  const d = '"$t"';
   const simulate = `if [ -s ${d}/cib.patch ]; then echo ${MARK}; ${simulateScript(d, nodeListResource(model)).replace(/\n/g, "; ")}; fi`;
-  const cib = desiredCib(rendered, (b) => Boolean(facts.binaries[b]));
-  const r = await conn.exec(`${cib.script}\nrm -f ${d}/cluster.crm.new ${d}/cluster.pcs.new\ncat ${d}/cib-live.xml; echo ${MARK}; cat ${d}/cib-desired.xml; echo ${MARK}; cat ${d}/cib.patch; ${simulate}`, { stdin: cib.stdin });
+  const cib = desiredCib(rendered, (b) => Boolean(facts.binaries[b]), { then: `cat ${d}/cib-live.xml; echo ${MARK}; cat ${d}/cib-desired.xml; echo ${MARK}; cat ${d}/cib.patch; ${simulate}` });
+  const r = await conn.exec(cib.script, { stdin: cib.stdin });
   if (r.code !== 0) throw new Error(`${node}: building the desired CIB failed: ${maskSecrets(r.stderr.trim().split("\n").slice(-3).join(" "), model.secrets)}`);
   const [head = "", desired = "", patch = "", simulation] = r.stdout.split(`${MARK}\n`);
   const changed = /^CHANGED$/m.test(head.split("\n")[0] ?? "");

@@ -14,7 +14,7 @@ import { shq } from "./shell.js";
 import { parseCrmMon, permanentNodeAttributes, promotedNode, type ClusterStatus } from "./status.js";
 import type { Connection, ExecResult } from "./transport.js";
 import type { ModuleName } from "./playbook.js";
-import { applyCibPatchScript, cibLoader, desiredCib, PGHA_DIR, type RuntimeState } from "./cib-script.js";
+import { applyCibPatch, cibLoader, desiredCib, PGHA_DIR, type RuntimeState } from "./cib-script.js";
 import { truthy } from "./runtime-switches.js";
 import { classifyCorosyncChange } from "./corosync-change.js";
 import { copyPrimaryCommand, pgRecover } from "./tasks/recover.js";
@@ -378,14 +378,12 @@ async function crmLoad(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
   // The pgsql agent's node_list first, in place: the patch would restart every instance for it.
   const inPlace = await nodeListInPlace(ctx, h);
   if (ctx.cibPlan && ctx.check) return { changed: true, msg: inPlace };
-  const cib = desiredCib(ctx.rendered, (b) => Boolean(h.facts.binaries[b]), { clear: ctx.clear, commit: !ctx.check });
+  // The patch is applied by the command that builds it (its scratch files go when it ends): the status before it is read first.
+  const before = ctx.cibPlan && !ctx.check ? await clusterStatus(ctx, h) : undefined;
+  const cib = desiredCib(ctx.rendered, (b) => Boolean(h.facts.binaries[b]), { clear: ctx.clear, then: ctx.check ? undefined : applyCibPatch() });
   const out = await must(ctx, h, cib.script, cib.stdin);
   const changed = /^CHANGED$/m.test(out);
-  if (changed && !ctx.check) {
-    const before = await clusterStatus(ctx, h);
-    await must(ctx, h, applyCibPatchScript());
-    if (ctx.cibPlan) await settleAndVerify(ctx, h, before);
-  }
+  if (changed && ctx.cibPlan && !ctx.check) await settleAndVerify(ctx, h, before);
   const maintenance = changed && truthy(/^maintenance-mode=(.*)$/m.exec(out)?.[1] ?? "");
   const msg = [inPlace, maintenance ? "maintenance-mode is on: Pacemaker acts on this change only when maintenance mode ends" : undefined].filter(Boolean).join("; ");
   return { changed: changed || inPlace !== undefined, msg: msg || undefined };

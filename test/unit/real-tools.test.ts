@@ -10,7 +10,7 @@ import { tmpdir, userInfo } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { applyCibPatchScript, desiredCibScript, type RuntimeState } from "../../src/cib-script.js";
+import { applyCibPatch, desiredCibScript, type RuntimeState } from "../../src/cib-script.js";
 import { main } from "../../src/cli.js";
 import { runtimeSwitches, type RuntimeSwitch } from "../../src/runtime-switches.js";
 
@@ -542,23 +542,26 @@ describe.skipIf(Boolean(skipCrm))("the desired-CIB comparison and its stamp", { 
   const example = "sr-pgsql-2node";
   let dir: string;
   let env: NodeJS.ProcessEnv;
-  /** Runs the comparison with cluster.crm `crm` on stdin; PATH may hide crmsh to prove it was not needed. */
-  const compare = async (crm: string, opts: { clear?: RuntimeState[]; withoutCrmsh?: boolean; commit?: boolean } = {}) => {
+  /**
+   * Runs the comparison with cluster.crm `crm` on stdin, and with `apply` the patch too; PATH may hide crmsh
+   * to prove it was not needed. The desired CIB and the patch are copied out of the script's scratch
+   * directory into seen/ for the test to read.
+   */
+  const compare = async (crm: string, opts: { clear?: RuntimeState[]; withoutCrmsh?: boolean; apply?: boolean } = {}) => {
     const script = join(dir, "compare.sh");
-    writeFileSync(script, desiredCibScript({ clear: opts.clear, dir: join(dir, "pgha"), commit: opts.commit }));
+    const seen = `cp "$t"/cib-desired.xml "$t"/cib.patch ${join(dir, "seen")}/`;
+    writeFileSync(script, desiredCibScript({ clear: opts.clear, dir: join(dir, "pgha"), then: opts.apply ? `${seen}\n${applyCibPatch(join(dir, "pgha"))}` : seen }));
     const runEnv = opts.withoutCrmsh ? { ...env, PATH: `${join(dir, "nocrm")}${delimiter}${env.PATH}` } : env;
     const r = await sh("sh", ["-c", `sh ${script} < ${crm}`], { env: runEnv, timeoutMs: 60_000 });
     expect(r.code, show(r)).toBe(0);
     return r.stdout.trim();
   };
-  const patch = async () => {
-    const r = await sh("sh", ["-c", applyCibPatchScript(join(dir, "pgha"))], { env });
-    expect(r.code, show(r)).toBe(0);
-  };
+  const patch = (crm: string) => compare(crm, { apply: true });
 
   beforeAll(async () => {
     dir = join(work, "stamp");
     mkdirSync(join(dir, "nocrm"), { recursive: true });
+    mkdirSync(join(dir, "seen"));
     // A crm that fails loudly: the fast path must not call crmsh at all.
     writeFileSync(join(dir, "nocrm", "crm"), "#!/bin/sh\necho 'crmsh was called' >&2\nexit 99\n");
     chmodSync(join(dir, "nocrm", "crm"), 0o755);
@@ -570,9 +573,9 @@ describe.skipIf(Boolean(skipCrm))("the desired-CIB comparison and its stamp", { 
   it("finds an empty CIB different, patches it, and then trusts the stamp without crmsh", async () => {
     const crm = ex(example).crm;
     expect(await compare(crm)).toBe("CHANGED");
-    await patch();
+    expect(await patch(crm)).toBe("CHANGED");
     expect(await compare(crm, { withoutCrmsh: true })).toBe("UNCHANGED");
-    expect(readFileSync(join(dir, "pgha", "cib.patch"), "utf8")).toBe("");
+    expect(readFileSync(join(dir, "seen", "cib.patch"), "utf8")).toBe("");
   });
 
   it("ignores what Pacemaker changes at run time (permanent node attributes)", async () => {
@@ -587,7 +590,7 @@ describe.skipIf(Boolean(skipCrm))("the desired-CIB comparison and its stamp", { 
     writeFileSync(cib, before.replace(/(name="migration-threshold" value=")\d+"/, (_, head: string) => `${head}7"`));
     expect(readFileSync(cib, "utf8")).not.toBe(before);
     expect(await compare(ex(example).crm)).toBe("CHANGED");
-    await patch();
+    await patch(ex(example).crm);
     expect(await compare(ex(example).crm, { withoutCrmsh: true })).toBe("UNCHANGED");
   });
 
@@ -597,15 +600,25 @@ describe.skipIf(Boolean(skipCrm))("the desired-CIB comparison and its stamp", { 
     expect(await compare(edited)).toBe("CHANGED");
   });
 
-  it("with commit, keeps an unchanged cluster.crm as the applied one, and a changed one only as new", async () => {
-    const kept = join(dir, "pgha", "cluster.crm");
+  it("keeps nothing of cluster.crm (which holds the fence passwords) at rest: only the stamp, a hash, stays after a comparison, an applied patch, a failure or a signal, and earlier versions' files go", async () => {
+    const state = join(dir, "pgha");
+    const left = () => readdirSync(state).sort();
+    writeFileSync(join(state, "cluster.crm"), "left by an earlier version");
+    writeFileSync(join(state, "cib-live.xml"), "left by an earlier version");
     const edited = join(dir, "edited.crm");
-    expect(await compare(edited, { commit: true })).toBe("CHANGED");
-    expect(readFileSync(kept, "utf8")).toBe(readFileSync(ex(example).crm, "utf8"));
-    expect(existsSync(`${kept}.new`)).toBe(true);
-    expect(await compare(ex(example).crm, { commit: true, withoutCrmsh: true })).toBe("UNCHANGED");
-    expect(existsSync(`${kept}.new`)).toBe(false);
-    expect(readFileSync(kept, "utf8")).toBe(readFileSync(ex(example).crm, "utf8"));
+    expect(await compare(edited)).toBe("CHANGED");
+    expect(left()).toEqual(["cib.stamp"]);
+    expect(readFileSync(join(state, "cib.stamp"), "utf8")).toMatch(/^[0-9a-f]{64} [0-9a-f]{64}\n$/);
+    expect(await patch(edited)).toBe("CHANGED");
+    expect(left()).toEqual(["cib.stamp"]);
+    expect(await patch(ex(example).crm)).toBe("CHANGED");
+    // A failing step (set -e), and the session's end while the script runs (SIGHUP, as a dropped SSH session may give).
+    for (const then of ["false", "kill -HUP $$; sleep 5"]) {
+      writeFileSync(join(dir, "interrupted.sh"), desiredCibScript({ dir: state, then: `[ -s "$t"/cib-live.xml ]; ${then}` }));
+      const r = await sh("sh", ["-c", `sh ${join(dir, "interrupted.sh")} < ${edited}`], { env, timeoutMs: 60_000 });
+      expect(r.code, show(r)).not.toBe(0);
+      expect(left()).toEqual(["cib.stamp"]);
+    }
   });
 
   it("does not trust the stamp when move constraints are to be cleared", async () => {
@@ -620,7 +633,7 @@ describe.skipIf(Boolean(skipCrm))("the desired-CIB comparison and its stamp", { 
       return r.stdout;
     };
     const live = () => run("cibadmin", ["-Q"]);
-    const pgha = (f: string) => readFileSync(join(dir, "pgha", f), "utf8");
+    const seen = (f: string) => readFileSync(join(dir, "seen", f), "utf8");
     let SET: RuntimeSwitch[];
 
     beforeAll(async () => {
@@ -637,7 +650,7 @@ describe.skipIf(Boolean(skipCrm))("the desired-CIB comparison and its stamp", { 
         { on: "node", target: pg2, name: "standby", value: "on" },
       ];
       // The CIB as apply leaves it, then the switches as an operator sets them.
-      if ((await compare(ex(example).crm)) === "CHANGED") await patch();
+      if ((await compare(ex(example).crm)) === "CHANGED") await patch(ex(example).crm);
       await run("crm_attribute", ["-t", "crm_config", "-n", "maintenance-mode", "-v", "true"]);
       await run("crm_resource", ["-r", "vip-slave", "--meta", "-p", "target-role", "-v", "Stopped"]);
       await run("crm_resource", ["-r", "master-group", "--meta", "-p", "maintenance", "-v", "true"]);
@@ -650,8 +663,8 @@ describe.skipIf(Boolean(skipCrm))("the desired-CIB comparison and its stamp", { 
 
     it("keeps every switch: the patch is empty, and the stamp then holds them", async () => {
       expect(await compare(ex(example).crm)).toBe("UNCHANGED");
-      expect(pgha("cib.patch")).toBe("");
-      expect(runtimeSwitches(pgha("cib-desired.xml"))).toEqual(SET);
+      expect(seen("cib.patch")).toBe("");
+      expect(runtimeSwitches(seen("cib-desired.xml"))).toEqual(SET);
       expect(await compare(ex(example).crm, { withoutCrmsh: true })).toBe("UNCHANGED");
     });
 
@@ -659,13 +672,12 @@ describe.skipIf(Boolean(skipCrm))("the desired-CIB comparison and its stamp", { 
       const edited = join(dir, "edited.crm");
       writeFileSync(edited, readFileSync(ex(example).crm, "utf8").replace(/migration-threshold=\d+/, "migration-threshold=9"));
       expect((await compare(edited)).split("\n")).toEqual(["CHANGED", "maintenance-mode=true"]);
-      expect(pgha("cib.patch")).toMatch(/migration-threshold/);
-      await patch();
+      expect(seen("cib.patch")).toMatch(/migration-threshold/);
+      await patch(edited);
       const after = await live();
       expect(after).toMatch(/name="migration-threshold" value="9"/);
       expect(runtimeSwitches(after)).toEqual(SET);
-      expect((await compare(ex(example).crm)).split("\n")).toEqual(["CHANGED", "maintenance-mode=true"]);
-      await patch();
+      expect((await patch(ex(example).crm)).split("\n")).toEqual(["CHANGED", "maintenance-mode=true"]);
       expect(runtimeSwitches(await live())).toEqual(SET);
     });
 
@@ -673,14 +685,14 @@ describe.skipIf(Boolean(skipCrm))("the desired-CIB comparison and its stamp", { 
       const edited = join(dir, "maintenance-off.crm");
       writeFileSync(edited, readFileSync(ex(example).crm, "utf8").replace(/^property cib-bootstrap-options: \\$/m, "$& \n    maintenance-mode=false \\"));
       expect((await compare(edited)).split("\n")).toEqual(["CHANGED", "maintenance-mode=false"]);
-      expect(runtimeSwitches(pgha("cib-desired.xml"))).toEqual(SET.slice(1));
+      expect(runtimeSwitches(seen("cib-desired.xml"))).toEqual(SET.slice(1));
     });
 
     it("removes them all with --clear-runtime-switches, and only then", async () => {
       expect(await compare(ex(example).crm, { clear: ["runtime-switches"] })).toBe("CHANGED");
-      const ops = [...pgha("cib.patch").matchAll(/operation="(\w+)"/g)].map((m) => m[1]);
+      const ops = [...seen("cib.patch").matchAll(/operation="(\w+)"/g)].map((m) => m[1]);
       expect(ops).toEqual(SET.map(() => "delete"));
-      await patch();
+      await compare(ex(example).crm, { clear: ["runtime-switches"], apply: true });
       const after = await live();
       expect(runtimeSwitches(after)).toEqual([]);
       expect(after).not.toMatch(/<meta_attributes[^>]*\/>/);
