@@ -212,6 +212,18 @@ describe("secret edge cases", () => {
     expect(r.out).not.toMatch(/pw-line/);
   });
 
+  it("an inline secret with a line break gets the same model-secret-invalid (one check, not the schema's 'invalid secret source'), and one final newline is dropped", async () => {
+    const line = exampleText(EXAMPLE).split("\n").findIndex((l) => l.includes("{ env: PGHA_REPL_PASSWORD }")) + 1;
+    writeFileSync(join(dir, "hosts.yml"), HOSTS);
+    for (const [inline, codes] of [['"first-pw-line\\nsecond-pw-line"', ["model-secret-inline", "model-secret-invalid"]], ['"one-pw-line\\n"', ["model-secret-inline"]]] as const) {
+      writeFileSync(join(dir, "cluster.yml"), exampleText(EXAMPLE).replace("{ env: PGHA_REPL_PASSWORD }", inline));
+      const r = await pgha(["validate", "-i", join(dir, "hosts.yml"), "-s", join(dir, "cluster.yml"), "--json"]);
+      const d = (JSON.parse(r.out) as { diagnostics: { code: string; line: number }[] }).diagnostics;
+      expect(d.map((x) => [x.code, x.line])).toEqual(codes.map((c) => [c, line]));
+      expect(r.out).not.toMatch(/pw-line/);
+    }
+  });
+
   it("a relative file: path is read from the spec's directory, wherever pgha runs", async () => {
     mkdirSync(join(dir, "secrets"));
     writeFileSync(join(dir, "secrets", "repl.pw"), "from-the-spec-dir\n");
