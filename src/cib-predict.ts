@@ -3,7 +3,7 @@
 // the live CIB and on the desired one, both with the live status section. What the change adds is
 // compared with what the operator allowed; a surprise stops the run here, with nothing touched.
 import { desiredCib } from "./cib-script.js";
-import { keepLiveNodeListScript, nodeListResource } from "./node-join.js";
+import { keepLiveNodeListScript, nodeListResource, removedPrimaryRefusal } from "./node-join.js";
 import { truthy } from "./runtime-switches.js";
 import { missingFlags, parseSimulation, predict, primaryOf, type Prediction } from "./transition.js";
 import { clusterStatus, exec, must, runningPrimary, TaskError, type HostCtx, type RunCtx, type TaskResult } from "./tasks.js";
@@ -53,6 +53,9 @@ export async function crmPredict(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
     ctx.cibPlan = { changed: false };
     return { changed: false };
   }
+  // A node the spec drops changes the CIB too (its fence device, node_list): the primary's is refused here.
+  const refusal = removedPrimaryRefusal(ctx.model, await clusterStatus(ctx, h));
+  if (refusal) throw new TaskError(h.node.name, refusal);
   const prediction = predictionOf(out.slice(out.indexOf(SIMULATION) + SIMULATION.length), ctx.model.resourceIds.postgresql);
   ctx.cibPlan = { changed: true, prediction };
   const missing = missingFlags(prediction, ctx.allow ?? []);

@@ -5,6 +5,7 @@
 import type { HostFacts } from "./facts.js";
 import type { ClusterModel } from "./model/types.js";
 import { shq } from "./shell.js";
+import { promotedNode, type ClusterStatus } from "./status.js";
 
 export function joiningNodes(model: ClusterModel, facts: Record<string, HostFacts>): string[] {
   const runs = (n: string) => facts[n]?.services.pacemaker === "active";
@@ -26,3 +27,14 @@ export const nodeListResource = (model: ClusterModel): string | undefined =>
 /** Shell (one line): `file`, a desired CIB, gets the node_list of `live`, so crm_simulate is asked about the rest only. */
 export const keepLiveNodeListScript = (rsc: string, live: string, file: string): string =>
   `if l=$(CIB_file=${live} crm_resource -r ${shq(rsc)} -g node_list 2>/dev/null) && [ -n "$l" ]; then CIB_file=${file} crm_resource -r ${shq(rsc)} -p node_list -v "$l" >/dev/null; fi`;
+
+/**
+ * The refusal when the spec drops the node that runs the primary: removing it would take the database
+ * down with it. Undefined when the primary stays (or no primary runs).
+ */
+export function removedPrimaryRefusal(model: ClusterModel, s: ClusterStatus | undefined): string | undefined {
+  const primary = promotedNode(s, model.resourceIds.postgresql);
+  if (!primary || model.nodes.some((n) => n.name === primary)) return undefined;
+  const kept = model.nodes.map((n) => n.name).filter((n) => s?.nodes.some((x) => x.name === n && x.online));
+  return `refusing: the spec removes ${primary}, which runs the primary; switch over to a node the spec keeps first (pgha switchover --to ${kept[0] ?? "NODE"}, with the spec that still has ${primary}), then apply. Nothing was changed`;
+}

@@ -92,6 +92,22 @@ describe("pgha apply adds pg3 to the running 2-node pgsql cluster", () => {
     await until(`row w${last} on pg3`, () => psqlOn("pg3", `SELECT count(*) FROM e2e WHERE v = 'w${last}'`) === "1", 30_000, 1000);
   });
 
+  it("a spec that drops pg1, the primary, is refused before anything is touched", async () => {
+    const hashes = () => ["pg1", "pg2", "pg3"].map((h) => onHost(h, "sha256sum /etc/corosync/corosync.conf /etc/postgresql/15/pgha/*")).join();
+    const epoch = () => /epoch="(\d+)"/.exec(onHost("pg2", "cibadmin -Q | head -1"))![1];
+    const before = { files: hashes(), epoch: epoch() };
+    const drop = (file: string, ...lines: string[]) => {
+      const out = join(mkdtempSync(join(tmpdir(), "pgha-e2e-drop-")), file.endsWith("hosts.yml") ? "hosts.yml" : "cluster.yml");
+      writeFileSync(out, lines.reduce((t, l) => t.replace(l, ""), readFileSync(file, "utf8")).replace("primary: pg1", "primary: pg2"));
+      return out;
+    };
+    const r = await pgha(["apply", "-i", drop(inv, "        pg1: { ansible_host: 10.117.1.11 }\n"), "-s", drop(spec, "      pg1: { id: 1, links: [10.117.1.11, 10.117.2.11] }\n", "      pg1: { agent: \"stonith:fence_dummy\", params: { type: file, status_file: /var/lib/pacemaker/fence-pg1.status, pcmk_host_list: pg1 } }\n")]);
+    expect(r.code, r.output).toBe(1);
+    expect(r.output).toMatch(/refusing: the spec removes pg1, which runs the primary; switch over .*Nothing was changed/);
+    expect({ files: hashes(), epoch: epoch() }).toEqual(before);
+    expect(where(clusterOn("pg2"), "pgsql", "Promoted")).toEqual(["pg1"]);
+  });
+
   it("pg3's host wiped (a new machine, same name and address) comes back as a standby; the primary is not touched", async () => {
     const started = psqlOn("pg1", "SELECT pg_postmaster_start_time()");
     labSh(["poweroff", "pg3"]);

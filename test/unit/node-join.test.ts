@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import { ApplyError, decideBootstrap } from "../../src/apply.js";
 import { classifyCorosyncChange } from "../../src/corosync-change.js";
 import { parseFacts } from "../../src/facts.js";
-import { joiningNodes, keepLiveNodeListScript, nodeListResource } from "../../src/node-join.js";
+import { joiningNodes, keepLiveNodeListScript, nodeListResource, removedPrimaryRefusal } from "../../src/node-join.js";
+import type { ClusterStatus } from "../../src/status.js";
 import type { ClusterModel } from "../../src/model/types.js";
 import { loadPlaybook } from "../../src/playbook.js";
 import { loadTemplates, renderCluster } from "../../src/render.js";
@@ -16,13 +17,15 @@ import { parseSimulation } from "../../src/transition.js";
 import { build, exampleText, renderExample, ROOT } from "./helpers.js";
 import { missingTools, run, scratchCib } from "./scratch-cib.js";
 
-/** sr-pgsql-2node with pg3 added to the inventory, the nodes and the fence devices. */
-const threeNodes = () =>
+/** sr-pgsql-2node with pg3 added to the inventory, the nodes and the fence devices (then `drop` applied to both texts). */
+const threeNodes = (drop: (text: string) => string = (t) => t) =>
   build(
-    exampleText("sr-pgsql-2node")
-      .replace("      pg2: { id: 2, links: [10.117.1.12, 10.117.2.12] }\n", "$&      pg3: { id: 3, links: [10.117.1.13, 10.117.2.13] }\n")
-      .replace(/^ {6}pg2: \{ agent: "stonith:fence_dummy".*\n/m, "$&      pg3: { agent: \"stonith:fence_dummy\", params: { type: file, status_file: /var/lib/pacemaker/fence-pg3.status, pcmk_host_list: pg3 } }\n"),
-    exampleText("sr-pgsql-2node", "hosts.yml").replace("        pg2: { ansible_host: 10.117.1.12 }\n", "$&        pg3: { ansible_host: 10.117.1.13 }\n"),
+    drop(
+      exampleText("sr-pgsql-2node")
+        .replace("      pg2: { id: 2, links: [10.117.1.12, 10.117.2.12] }\n", "$&      pg3: { id: 3, links: [10.117.1.13, 10.117.2.13] }\n")
+        .replace(/^ {6}pg2: \{ agent: "stonith:fence_dummy".*\n/m, "$&      pg3: { agent: \"stonith:fence_dummy\", params: { type: file, status_file: /var/lib/pacemaker/fence-pg3.status, pcmk_host_list: pg3 } }\n"),
+    ),
+    drop(exampleText("sr-pgsql-2node", "hosts.yml").replace("        pg2: { ansible_host: 10.117.1.12 }\n", "$&        pg3: { ansible_host: 10.117.1.13 }\n")),
   );
 
 /** A host's facts: Pacemaker active or not, and how many primitives its cib.xml holds (none: no file). */
@@ -87,6 +90,26 @@ describe("a node that joins a running cluster", () => {
   it("only the pgsql agent's node_list is set in place (PAF has none)", () => {
     expect(nodeListResource(model)).toBe("pgsql");
     expect(nodeListResource(renderExample("paf-3node").model)).toBeUndefined();
+  });
+});
+
+describe("a node the spec drops", () => {
+  const node = (name: string) => ({ name, online: true, standby: false, maintenance: false, unclean: false, attributes: {}, failcounts: [] });
+  const pgsql = (role: string, at: string) => ({ id: "pgsql", agent: "ocf:heartbeat:pgsql", role, nodes: [at], failed: false, managed: true, parent: "pgsql-clone" });
+  const live: ClusterStatus = { quorum: true, dc: "pg1", maintenanceMode: false, nodes: ["pg1", "pg2", "pg3"].map(node), resources: [pgsql("Promoted", "pg1"), pgsql("Unpromoted", "pg2"), pgsql("Unpromoted", "pg3")] };
+
+  it("is refused when it runs the primary, naming the switchover to a node the spec keeps", () => {
+    const withoutPg1 = threeNodes((t) =>
+      t.replace(/^ {6,8}pg1: \{.*\n/gm, "").replace("primary: pg1", "primary: pg2"),
+    );
+    expect(withoutPg1.nodes.map((n) => n.name)).toEqual(["pg2", "pg3"]);
+    expect(removedPrimaryRefusal(withoutPg1, live)).toMatch(/^refusing: the spec removes pg1, which runs the primary; switch over .*pgha switchover --to pg2.*Nothing was changed$/);
+  });
+
+  it("is not refused when it is a standby, nor when the primary stays", () => {
+    expect(removedPrimaryRefusal(renderExample("sr-pgsql-2node").model, live)).toBeUndefined();
+    expect(removedPrimaryRefusal(threeNodes(), live)).toBeUndefined();
+    expect(removedPrimaryRefusal(threeNodes(), undefined)).toBeUndefined();
   });
 });
 
