@@ -18,7 +18,7 @@ import { maskSecrets } from "./secrets.js";
 import { shq } from "./shell.js";
 import { nodeSwitched, runtimeSwitches, switchWarning, type RuntimeSwitch } from "./runtime-switches.js";
 import { parseCrmMon } from "./status.js";
-import type { Connection, HostKeyPolicy } from "./transport.js";
+import type { Connection, ExecResult, HostKeyPolicy } from "./transport.js";
 
 export interface FileDrift {
   node: string;
@@ -95,12 +95,13 @@ async function cibDrift(model: ClusterModel, rendered: RenderedCluster, node: st
   return { drift: { node, summary, patch: changed ? maskSecrets(maskCibPatch(patch, secretIds), model.secrets) : "", prediction }, moves, switches: runtimeSwitches(live) };
 }
 
-async function runtimeWarnings(model: ClusterModel, conn: Connection, facts: Record<string, HostFacts>, moves: string[], switches: RuntimeSwitch[]): Promise<string[]> {
+/** `mon`: crm_mon -1 --output-as=xml on the node the CIB was compared on. */
+function runtimeWarnings(model: ClusterModel, mon: ExecResult, facts: Record<string, HostFacts>, moves: string[], switches: RuntimeSwitch[]): string[] {
   const warnings = moves.map((m) => `constraint ${m} was left by crm_resource --move/--ban: it can stop the next failover (crm_resource --clear -r <resource>)`);
   warnings.push(...switches.map(switchWarning));
   const locked = model.nodes.filter((n) => facts[n.name]!.pgsqlLock && !facts[n.name]!.postgresRunning).map((n) => n.name);
   let needs: RecoveryNeed[] = [];
-  const r = await conn.exec("crm_mon -1 --output-as=xml");
+  const r = mon;
   if (r.code === 0) {
     const s = parseCrmMon(r.stdout);
     needs = recoveryNeeds(model, s, locked);
@@ -131,9 +132,10 @@ export async function diffCluster(model: ClusterModel, rendered: RenderedCluster
     const warnings: string[] = [];
     if (running) {
       const conn = conns.get(running.name)!;
-      const { drift, moves, switches } = await cibDrift(model, rendered, running.name, facts[running.name]!, conn);
+      // crm_mon on a second channel of the same connection, alongside the CIB comparison: no round trip of its own.
+      const [{ drift, moves, switches }, mon] = await Promise.all([cibDrift(model, rendered, running.name, facts[running.name]!, conn), conn.exec("crm_mon -1 --output-as=xml")]);
       cib = drift;
-      warnings.push(...(await runtimeWarnings(model, conn, facts, moves, switches)));
+      warnings.push(...runtimeWarnings(model, mon, facts, moves, switches));
     } else warnings.push("Pacemaker runs on no node: the CIB was not compared");
     return { files, cib, warnings, differences: files.length + (cib?.summary.length ?? 0) };
   });
