@@ -40,6 +40,14 @@ export function analyse(r) {
     for (const n of limitSizes) {
       const ph = medianPhases(S[n].noop_apply).sort((a, b) => b.s - a.s);
       if (ph.length) out.push(`- Where a no-op apply's ${f(med(S[n].noop_apply))} s go at ${n} nodes (median per phase): ${ph.map((q) => `${q.phase} ${f(q.s)} s`).join("; ")}. The physical limit is one of these rounds: a connection and one command per host.`);
+      const steps = S[n].noop_profile?.steps;
+      if (steps) {
+        const ms = Object.entries(steps);
+        const local = ms.filter(([k]) => !/handshakes|facts command/.test(k)).reduce((x, [, v]) => x + v, 0);
+        const remote = ms.filter(([k]) => /handshakes|facts command/.test(k)).reduce((x, [, v]) => x + v, 0);
+        const nodeStart = med(r.baseline?.node_empty) * 1000;
+        out.push(`- The same no-op step by step in one process (bench/noop-profile.mjs, ${n} nodes, ms): ${ms.map(([k, v]) => `${k} ${f(v, 0)}`).join("; ")}. Work on this machine (Node's start-up ${f(nodeStart, 0)} ms, then module loading, parsing, rendering) comes to about ${f(local + nodeStart, 0)} ms, the SSH handshakes and the one command per host to ${f(remote, 0)} ms, against ${f(med(S[n].physical_limit) * 1000, 0)} ms for the whole physical limit. What stops 1.5×: the local start-up alone is most of the limit's time, and Handlebars (render) and listr2 with the playbook schema (apply) are the largest modules in it; the tasks after the facts (crm_predict's CIB comparison, one round trip on one node, included) take ${f(medianPhases(S[n].noop_apply).filter((q) => !q.phase.startsWith("(")).reduce((x, q) => x + q.s, 0))} s.`);
+      }
     }
     const names = [...new Set(limitSizes.flatMap((n) => Object.keys(S[n].compare ?? {})))];
     for (const name of names) {
