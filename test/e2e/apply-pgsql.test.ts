@@ -74,6 +74,41 @@ describe("sr-pgsql-2node: build, idempotency, failover", () => {
     expect((await pgha(["diff", ...ARGS])).code).toBe(0);
   });
 
+  it("no root action follows a link the postgres user planted: apply refuses the links, and their root-owned targets stay untouched", async () => {
+    const asPostgres = (cmd: string) => onHost("pg2", `cd / && runuser -u postgres -- sh -c ${JSON.stringify(cmd)}`);
+    const canary = () => onHost("pg2", "stat -c '%U:%G %a %s' /etc/pgha-canary /etc/pgha-canary.d && cat /etc/pgha-canary");
+    onHost("pg2", "printf 'root-only canary\\n' > /etc/pgha-canary && chmod 0644 /etc/pgha-canary && mkdir -p -m 0755 /etc/pgha-canary.d");
+    const before = canary();
+    // As Debian's packages leave it (the lab's was made by root): the version directory is the postgres user's.
+    const versionDirOwner = onHost("pg2", "stat -c %U:%G /var/lib/postgresql/15").trim();
+    onHost("pg2", "chown postgres:postgres /var/lib/postgresql/15");
+    // What a database superuser can do as the postgres OS user (COPY ... TO PROGRAM): links in its own directories.
+    asPostgres(
+      "cd /etc/postgresql/15/pgha && mv pg_ident.conf pg_ident.conf.real && ln -s /etc/pgha-canary pg_ident.conf && " +
+        "cd /var/lib/postgresql/15 && mv archive archive.real && ln -s /etc/pgha-canary.d archive && " +
+        "cd /var/lib/postgresql && printf '*:5432:replication:repuser:Old-S3cret-pw\\n' > .pgpass && ln -sfn /etc/pgha-canary .pgpass.pgha-backup && chmod 0755 tmp",
+    );
+    const refused = await pgha(["apply", ...ARGS]);
+    expect(refused.code, refused.output).toBe(1);
+    expect(refused.output).toContain("/etc/postgresql/15/pgha/pg_ident.conf is a symbolic link (owned by postgres)");
+    expect(refused.output).toContain("/var/lib/postgresql/15/archive is a symbolic link (owned by postgres)");
+    const diff = await pgha(["diff", "-v", ...ARGS]);
+    expect(diff.output).toContain("pg_ident.conf");
+    expect(diff.output).not.toContain("root-only canary");
+    expect(canary()).toBe(before);
+    // The links the plan refuses are gone; the backup link, the old .pgpass and tmpdir's mode are left to apply.
+    asPostgres("cd /etc/postgresql/15/pgha && rm pg_ident.conf && mv pg_ident.conf.real pg_ident.conf && cd /var/lib/postgresql/15 && rm archive && mv archive.real archive");
+    const fixed = await pgha(["apply", ...ARGS]);
+    expect(fixed.code, fixed.output).toBe(0);
+    expect(canary()).toBe(before);
+    expect(onHost("pg2", "cat /var/lib/postgresql/.pgpass")).toContain(":e2e-Repl\\:S3cret'pw");
+    expect(onHost("pg2", "stat -c '%U %a' /var/lib/postgresql/tmp; ls -A /var/lib/postgresql | grep -c pgha-backup || true").trim().split("\n")).toEqual(["postgres 700", "0"]);
+    // No copy of a secret file keeps its old password anywhere pgha writes.
+    expect(onHost("pg2", "grep -rl Old-S3cret /var/lib/pgha /var/lib/postgresql /etc/postgresql 2>/dev/null || true").trim()).toBe("");
+    expect((await pgha(["diff", ...ARGS])).code).toBe(0);
+    onHost("pg2", `rm -rf /etc/pgha-canary /etc/pgha-canary.d && chown ${versionDirOwner} /var/lib/postgresql/15`);
+  });
+
   it("killing the primary's postmaster promotes the standby and moves the VIPs", async () => {
     onHost("pg1", "kill -9 $(head -1 /var/lib/postgresql/15/pgha/postmaster.pid)");
     await until(
