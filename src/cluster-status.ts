@@ -52,7 +52,7 @@ async function firstAnswering(model: ClusterModel, open: Opener): Promise<{ conn
 function replicationQuery(model: ClusterModel): string {
   const pg = model.postgresql;
   const slotQuery = pg.version >= 13 ? ` -c "SELECT '${SLOT_ROW}', slot_name, wal_status FROM pg_replication_slots"` : "";
-  return `runuser -u ${pg.osUser} -- ${pg.bindir}/psql -X -At -F ' ' -h ${shq(pg.socketDirectory)} -p ${pg.port} -d postgres -c "SELECT application_name, state, sync_state FROM pg_stat_replication"${slotQuery}`;
+  return `runuser -u ${shq(pg.osUser)} -- env -C / ${shq(`${pg.bindir}/psql`)} -X -At -F ' ' -h ${shq(pg.socketDirectory)} -p ${shq(String(pg.port))} -d postgres -c "SELECT application_name, state, sync_state FROM pg_stat_replication"${slotQuery}`;
 }
 
 function parseReplication(stdout: string): { replication: Record<string, string>; slots: Record<string, string> } {
