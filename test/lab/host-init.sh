@@ -41,6 +41,11 @@ mount --bind "$LAB/hosts/$name/hostname" /etc/hostname
 mount --bind "$LAB/ocf-shellfuncs" /usr/lib/ocf/lib/heartbeat/ocf-shellfuncs
 mount -o remount,bind,ro /usr/lib/ocf/lib/heartbeat/ocf-shellfuncs
 
+# A host made without crmsh (lab.sh without-crmsh) stays so across a boot.
+if [[ -f $LAB/hosts/$name/without-crmsh ]]; then
+  mount -t overlay pgha-no-crmsh -o "lowerdir=$LAB/no-crmsh:/usr/sbin" /usr/sbin
+fi
+
 /usr/sbin/sshd   # daemonizes; its listener is re-parented to us
 say "up (sshd started)"
 

@@ -7,6 +7,8 @@
 #   lab.sh exec pgN CMD...   run CMD inside a host (all of its namespaces)
 #   lab.sh poweroff pgN      pull the plug: links dark, every process killed at once; the host stays down
 #   lab.sh boot pgN          power a host back on: fresh /run, its network, sshd only (no cluster daemons)
+#   lab.sh without-crmsh pgN a host with pcs and no crmsh, as RHEL 8/9 ship them (kept across a boot)
+#   lab.sh with-crmsh pgN    crmsh back on that host
 #
 # `up` also starts the lab's "BMC" (`lab.sh bmc-serve`, a root-namespace daemon) and installs the fence
 # agent /usr/sbin/fence_pgha_lab, which asks the BMC to power-cycle a host through $LAB/bmc: a directory
@@ -43,6 +45,7 @@ MOUNTPOINTS_MADE=$LAB/mountpoints-created
 BMC=$LAB/bmc                 # the BMC's request (req/) and answer (res/) directories
 BMC_PID=$LAB/bmc.pid
 FENCE_AGENT=/usr/sbin/fence_pgha_lab   # Pacemaker runs fence agents from /usr/sbin only (shared by the hosts)
+NO_CRMSH=$LAB/no-crmsh       # an overlayfs layer that whites out /usr/sbin/crm (see without-crmsh)
 SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 BRIDGES=(pghabr1 pghabr2)
@@ -180,7 +183,7 @@ cmd_down() {
   local name mp loop
   stop_bmc   # first: it must not boot a host while we stop them
   for name in $(host_names); do stop_host "$name"; done
-  rm -rf --one-file-system "$BMC"
+  rm -rf --one-file-system "$BMC" "$NO_CRMSH"
   if grep -qs '^# fence_pgha_lab: the pgha lab' "$FENCE_AGENT"; then rm -f "$FENCE_AGENT"; fi
   # Host-side veths vanish with their namespaces; the bridges are ours to delete.
   for br in "${BRIDGES[@]}"; do
@@ -520,6 +523,39 @@ cmd_boot() {
   log "booted $name"
 }
 
+# ---------------------------------------------------------------- without crmsh
+
+# /usr is shared, so crm cannot be removed for one host: inside the host's mount namespace /usr/sbin
+# becomes a read-only overlay of itself under a layer whose whiteout hides crm (as if it were never
+# installed: `command -v crm` fails in sh and bash). host-init.sh mounts it again after a boot while the
+# host's marker file is there. The machine and the other hosts keep crm.
+hides_crm() { # hides_crm INIT_PID: the host's mount namespace has the overlay (read from outside it)
+  grep -qs '^pgha-no-crmsh /usr/sbin overlay ' "/proc/$1/mounts"
+}
+
+cmd_without_crmsh() {
+  require_root; host_arg "$@"
+  local name=$1 pid
+  pid=$(init_pid_of "$name") || die "host $name is not running"
+  install -d -m 755 "$NO_CRMSH"
+  [[ -c $NO_CRMSH/crm ]] || mknod -m 000 "$NO_CRMSH/crm" c 0 0
+  touch "$HOSTS_DIR/$name/without-crmsh"
+  if ! hides_crm "$pid"; then
+    nsenter -t "$pid" -m -- mount -t overlay pgha-no-crmsh -o "lowerdir=$NO_CRMSH:/usr/sbin" /usr/sbin
+  fi
+  ! nsenter -t "$pid" -m -- sh -c 'command -v crm' >/dev/null || die "$name: crm is still there"
+  log "$name has no crmsh (pcs: $(nsenter -t "$pid" -m -- sh -c 'command -v pcs' || echo none))"
+}
+
+cmd_with_crmsh() {
+  require_root; host_arg "$@"
+  local name=$1 pid
+  rm -f "$HOSTS_DIR/$name/without-crmsh"
+  pid=$(init_pid_of "$name") || return 0
+  while hides_crm "$pid"; do nsenter -t "$pid" -m -- umount /usr/sbin; done
+  log "$name has crmsh again"
+}
+
 # ---------------------------------------------------------------- the BMC
 
 start_bmc() {
@@ -591,6 +627,8 @@ case ${1-} in
   up) shift; cmd_up "$@";;
   poweroff) shift; cmd_poweroff "$@"; log "powered off $1";;
   boot) shift; cmd_boot "$@";;
+  without-crmsh) shift; cmd_without_crmsh "$@";;
+  with-crmsh) shift; cmd_with_crmsh "$@";;
   bmc-serve) shift; cmd_bmc_serve;;   # started by `up`
   down) shift; cmd_down; log "down";;
   status) shift; cmd_status;;
@@ -598,5 +636,5 @@ case ${1-} in
     shift; require_root
     (($# >= 2)) || die "usage: lab.sh exec pgN CMD..."
     host_exec "$@";;
-  *) echo "usage: $0 up [--nodes N] | down | status | exec pgN CMD... | poweroff pgN | boot pgN" >&2; exit 2;;
+  *) echo "usage: $0 up [--nodes N] | down | status | exec pgN CMD... | poweroff pgN | boot pgN | without-crmsh pgN | with-crmsh pgN" >&2; exit 2;;
 esac
