@@ -713,11 +713,11 @@ function markdown(r) {
   out.push("");
   if (r.changes?.length) {
     out.push("### What each change bought (issue 16)", "");
-    out.push("Each row is one build of pgha timed in the same samples as the others of its run (`--compare`), alternating, with the physical limit measured in that run too: the step from the row above to this one is what the change bought. Ratios are to the physical limit of the same run.", "");
-    out.push("| build | change | validate, 9 nodes | no-op apply | no-op diff | status |", "|---|---|---:|---:|---:|---:|");
-    for (const c of r.changes) out.push(`| ${c.build} | ${c.change} | ${c.validate_9_s} s (${c.validate_9_over_node}× node) | ${c.noop_apply_s} s (${c.noop_apply_over_physical}×) | ${c.diff_s} s (${c.diff_over_physical}×) | ${c.status_s} s (${c.status_over_physical}×) |`);
-    const m = r.changes[0];
-    if (m?.run) out.push("", `Run: ${m.run}.`);
+    out.push("Each row is one build of pgha timed in the same samples as the other builds of its run (`--compare`, alternating), with the physical limit and `node -e 0` measured in that run too; within a run, the step from one row to the next is what the change bought. Ratios are to the physical limit (validate: to `node -e 0`) of the same run; compare runs by their ratios, not their seconds.", "");
+    out.push("| run | build | change | validate, 9 nodes | no-op apply | no-op diff | status |", "|---|---|---|---:|---:|---:|---:|");
+    const runs = [...new Set(r.changes.map((c) => c.run))];
+    for (const c of r.changes) out.push(`| ${runs.indexOf(c.run) + 1} | ${c.build} | ${c.change} | ${c.validate_9_s} s (${c.validate_9_over_node}× node) | ${c.noop_apply_s} s (${c.noop_apply_over_physical}×) | ${c.diff_s} s (${c.diff_over_physical}×) | ${c.status_s} s (${c.status_over_physical}×) |`);
+    out.push("", ...runs.map((x, i) => `Run ${i + 1}: ${x}.`));
     out.push("");
   }
   if (r.inventory_scale?.results?.length) {
