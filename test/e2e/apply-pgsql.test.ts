@@ -3,7 +3,7 @@
 // primary's postmaster makes Pacemaker promote the standby and move the VIPs.
 import { beforeAll, describe, expect, it } from "vitest";
 import { labSh } from "./lab-helpers.js";
-import { clusterOn, exampleArgs, onHost, PASSWORD, pgha, psqlOn, until, where, type PghaRun } from "./pgha-helpers.js";
+import { clusterOn, ENV, exampleArgs, onHost, PASSWORD, pgha, psqlOn, until, where, type PghaRun } from "./pgha-helpers.js";
 
 const ARGS = exampleArgs("sr-pgsql-2node");
 const epoch = () => onHost("pg1", "cibadmin -Q | head -1").match(/ epoch="(\d+)"/)![1];
@@ -107,6 +107,47 @@ describe("sr-pgsql-2node: build, idempotency, failover", () => {
     expect(onHost("pg2", "grep -rl Old-S3cret /var/lib/pgha /var/lib/postgresql /etc/postgresql 2>/dev/null || true").trim()).toBe("");
     expect((await pgha(["diff", ...ARGS])).code).toBe(0);
     onHost("pg2", `rm -rf /etc/pgha-canary /etc/pgha-canary.d && chown ${versionDirOwner} /var/lib/postgresql/15`);
+  });
+
+  it("a rotated replication password is set on the primary's role before .pgpass: the standby streams again after it reconnects, the old password is refused", async () => {
+    const ROTATED = "e2e-Rotated:S3cret'pw2";
+    const env = { ...ENV, PGHA_REPL_PASSWORD: ROTATED };
+    // A login as the replication user from pg2's replication address, with this password and no .pgpass.
+    const logsIn = (pw: string) =>
+      labSh(["exec", "pg2", "sh", "-c", `cd / && PGPASSFILE=/dev/null PGPASSWORD=${JSON.stringify(pw)} psql -X -At -h 10.117.2.11 -U repl -d postgres -c 'SELECT 1'`], { allowFail: true }).code === 0;
+    expect(logsIn(PASSWORD)).toBe(true);
+    const check = await pgha(["apply", "--check", ...ARGS], { env });
+    expect(check.code, check.output).toBe(2);
+    expect(check.stdout).toContain("would set the replication role repl's password on pg1 (.pgpass differs on pg1, pg2)");
+    expect(logsIn(PASSWORD)).toBe(true);
+    const rotated = await pgha(["apply", "-v", ...ARGS], { env });
+    expect(rotated.code, rotated.output).toBe(0);
+    expect(rotated.stdout).toContain("set the replication role repl's password on pg1 (.pgpass differs on pg1, pg2)");
+    expect(rotated.output).not.toMatch(/S3cret/);
+    expect(onHost("pg1", "grep -rl 'S3cret' /var/log /var/lib/pgha 2>/dev/null || true").trim()).toBe("");
+    // The standby's open connection outlived the change; dropped, it must log in again with its new .pgpass.
+    const cut = psqlOn("pg1", "SELECT now()");
+    psqlOn("pg1", "SELECT pg_terminate_backend(pid) FROM pg_stat_replication");
+    await until(
+      "pg2 streaming again (a new connection) and HS:sync",
+      () => psqlOn("pg1", `SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND backend_start > '${cut}'`) === "1" && /pgsql-status\s*:\s*HS:sync/.test(onHost("pg1", "crm_mon -1 -A")),
+      120_000,
+      2000,
+    );
+    expect(logsIn(PASSWORD)).toBe(false);
+    expect(logsIn(ROTATED)).toBe(true);
+    const again = await pgha(["apply", ...ARGS], { env });
+    expect(again.code, again.output).toBe(0);
+    expect(again.stdout).toMatch(/ok: nothing changed/);
+  });
+
+  it("keeps no copy of cluster.crm or of the CIBs it compared in /var/lib/pgha, only the stamp (a hash)", () => {
+    for (const h of ["pg1", "pg2"]) {
+      const kept = onHost(h, "ls -A /var/lib/pgha").trim().split("\n");
+      // The CIB is compared on the first node (run_once): its stamp is there.
+      if (h === "pg1") expect(kept).toContain("cib.stamp");
+      expect(kept.filter((f) => /^cluster\.|^cib-|^cib\.patch$|^cib\.[A-Za-z0-9]{6}$/.test(f))).toEqual([]);
+    }
   });
 
   it("killing the primary's postmaster promotes the standby and moves the VIPs", async () => {
