@@ -1,23 +1,21 @@
-// The lab's real fence device (issue 20): fence_pgha_lab asks the lab's BMC daemon to power-cycle a host
-// (lab.sh poweroff + boot), over the lab's state dir rather than the cluster links. The 2-node pgsql
-// cluster is built with it in place of the example's fence_dummy; a fence then ends every process of the
-// target at once, and the target comes back with only sshd, as a server with Pacemaker not enabled at boot.
+// The Linux-HA Japan failure table (issue 20) on the 2-node pgsql sync cluster, fenced for real by the
+// lab's fence device: fence_pgha_lab asks the lab's BMC daemon to power-cycle a host (lab.sh poweroff +
+// boot) over the lab's state dir, not the cluster links, so a fenced host loses every process at once and
+// comes back with only sshd, as a server with Pacemaker not enabled at boot. Each case makes the fault
+// the way the manual does (iptables inside the host, never ifdown), checks who Pacemaker fenced and
+// where the primary and the VIPs went, then pgha recover and (where the primary moved) pgha switchover
+// fail back, and the cluster ends healthy, clean in diff, with pg1 the primary. One cluster for all.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LAB_DIR, labSh } from "./lab-helpers.js";
-import { clusterOn, onHost, pgha, psqlOn, settled, specEdited, until, where } from "./pgha-helpers.js";
+import { clusterOn, createAppTable, labFenced, onHost, pgha, psqlOn, settled, until, viaVip, where, writeReadsBack } from "./pgha-helpers.js";
 
 const EXAMPLE = "sr-pgsql-2node";
-/** The example's spec with the lab's fence agent instead of fence_dummy (pcmk_host_list kept). */
-const labFencedSpec = () =>
-  specEdited(
-    `inventories/${EXAMPLE}/cluster.yml`,
-    ...["pg1", "pg2"].map((h): [string, string] => [
-      `{ agent: "stonith:fence_dummy", params: { type: file, status_file: /var/lib/pacemaker/fence-${h}.status, pcmk_host_list: ${h} } }`,
-      `{ agent: "stonith:fence_pgha_lab", params: { plug: ${h}, pcmk_host_list: ${h} } }`,
-    ]),
-  );
-const ARGS = ["-i", `inventories/${EXAMPLE}/hosts.yml`, "-s", labFencedSpec()];
+const DATA = "/var/lib/postgresql/15/pgha";
+/** Fenced for real, with demote/stop timeouts short enough that a hung PostgreSQL fails its stop within
+ *  the test (case 5). */
+const SPEC = labFenced(EXAMPLE, ["  agent_params:\n", "  ops: { demote: { timeout: 30s }, stop: { timeout: 30s } }\n  agent_params:\n"]);
+const ARGS = ["-i", `inventories/${EXAMPLE}/hosts.yml`, "-s", SPEC];
 
 const initPid = (h: string) => readFileSync(`${LAB_DIR}/hosts/${h}/init.pid`, "utf8").trim();
 /** A host as it is after a power cycle: a new init, and nothing running but sshd (and our own ps). */
@@ -27,17 +25,50 @@ function expectFreshlyBooted(h: string, initBefore: string): void {
   expect(procs).toContain("sshd");
   expect([...procs].filter((p) => !["bash", "sleep", "sshd", "sh", "ps"].includes(p)), [...procs].join(" ")).toEqual([]);
 }
-async function recover(h: string): Promise<void> {
+/** SURVIVOR's fencer says it rebooted HOST itself (its history keeps the newest success per target). */
+const fencedBy = (survivor: string, h: string) => expect(onHost(survivor, `stonith_admin --history ${h}`)).toMatch(new RegExp(`reboot of ${h} successful: delegate=${survivor}`));
+const postmasterStart = (h: string) => psqlOn(h, "SELECT pg_postmaster_start_time()");
+/** iptables rules that cut traffic on the host's interfaces both ways; `what` narrows it (e.g. "-p udp"). */
+const cutRules = (ifaces: string[], what = "") => ifaces.flatMap((i) => [`INPUT -i ${i} ${what} -j DROP`, `OUTPUT -o ${i} ${what} -j DROP`]);
+const cut = (h: string, rules: string[]) => onHost(h, rules.map((r) => `iptables -A ${r}`).join(" && "));
+const heal = (h: string, rules: string[]) => onHost(h, rules.map((r) => `iptables -D ${r}`).join(" && "));
+
+async function promotedOn(survivor: string): Promise<void> {
+  await until(`${survivor} promoted with vip-master`, () => {
+    const s = clusterOn(survivor);
+    return where(s, "pgsql", "Promoted").join() === survivor && where(s, "vip-master", "Started").join() === survivor && where(s, "vip-rep", "Started").join() === survivor;
+  }, 180_000);
+}
+async function recover(h: string): Promise<string> {
   const r = await pgha(["recover", h, ...ARGS]);
   expect(r.code, r.output).toBe(0);
+  return r.stdout.trim().split("\n").at(-1)!;
+}
+/** The end of every case: FAILED is recovered, the primary fails back to pg1 if it moved, a row written
+ *  through vip-master after the failover (VALUE) is on both nodes, and diff is clean without warnings. */
+async function recoverAndFailBack(failed: string, survivor: string, value: string): Promise<void> {
+  expect(await recover(failed)).toMatch(new RegExp(`^${failed} recovered: .*it streams from ${survivor} \\(HS:sync\\)$`));
+  await settled(survivor, failed);
+  if (survivor !== "pg1") {
+    const back = await pgha(["switchover", "--to", "pg1", ...ARGS]);
+    expect(back.code, back.output).toBe(0);
+    await settled("pg1", "pg2");
+  }
+  expect(onHost("pg1", "cibadmin -Q -o constraints")).not.toMatch(/cli-(ban|prefer)-/);
+  for (const h of ["pg1", "pg2"]) expect(psqlOn(h, `SELECT count(*) FROM e2e WHERE v = '${value}'`)).toBe("1");
+  await writeReadsBack(`${value}-after`);
+  const d = await pgha(["diff", ...ARGS]);
+  expect(d.code, d.output).toBe(0);
+  expect(d.output).not.toMatch(/warning/i);
 }
 
-describe("fence_pgha_lab: real fencing on the lab", () => {
+describe("the failure table, fenced for real on the lab", () => {
   beforeAll(async () => {
     labSh(["up", "--nodes", "2"]);
     const build = await pgha(["apply", ...ARGS]);
     if (build.code !== 0) throw new Error(`build failed:\n${build.output}`);
     await settled("pg1", "pg2");
+    createAppTable("pg1");
   });
 
   it("the agent answers the fence-agents protocol, and the BMC fences only lab hosts", () => {
@@ -51,7 +82,7 @@ describe("fence_pgha_lab: real fencing on the lab", () => {
 
   it("stonith_admin --reboot pg2 power-cycles pg2 while its cluster links are cut", async () => {
     const before = initPid("pg2");
-    onHost("pg2", "for i in eth1 eth2; do iptables -A INPUT -i $i -j DROP && iptables -A OUTPUT -o $i -j DROP; done");
+    cut("pg2", cutRules(["eth1", "eth2"]));
     onHost("pg1", "stonith_admin --reboot pg2 --timeout 90");
     expectFreshlyBooted("pg2", before);
     expect(onHost("pg2", "iptables -S")).not.toMatch(/DROP/); // the kernel's state went with the power
@@ -61,17 +92,68 @@ describe("fence_pgha_lab: real fencing on the lab", () => {
     await settled("pg1", "pg2");
   });
 
-  it("corosync killed on the primary: pg2 fences pg1 for real and is promoted; pg1 is recovered and streams", async () => {
+  it("case 2, the service LAN cut on the primary: the ping attribute drops and the primary moves to pg2, nobody is fenced", async () => {
+    const before = initPid("pg1");
+    const rules = cutRules(["eth1"]);
+    cut("pg1", rules);
+    await promotedOn("pg2");
+    expect(clusterOn("pg2").nodes.find((n) => n.name === "pg1")?.online).toBe(true); // corosync kept link 1
+    viaVip("INSERT INTO e2e VALUES ('lan-cut')", "pg2");
+    heal("pg1", rules); // the operator repairs the LAN, then recovers the node
+    expect(initPid("pg1")).toBe(before); // never power-cycled
+    await recoverAndFailBack("pg1", "pg2", "lan-cut");
+  });
+
+  it("case 3, the primary powered off: pg2 fences it (the fence boots it), is promoted; pg1 is recovered", async () => {
+    const before = initPid("pg1");
+    labSh(["poweroff", "pg1"]);
+    await promotedOn("pg2");
+    viaVip("INSERT INTO e2e VALUES ('power-off')", "pg2");
+    fencedBy("pg2", "pg1");
+    await until("pg1 booted", () => initPid("pg1") !== before && onHost("pg1", "pidof sshd"), 60_000, 1000);
+    expectFreshlyBooted("pg1", before);
+    await recoverAndFailBack("pg1", "pg2", "power-off");
+  });
+
+  it("case 4, corosync killed on the primary: pg2 fences pg1 for real and is promoted; pg1 is recovered and streams", async () => {
     const before = initPid("pg1");
     onHost("pg1", "kill -9 $(pidof corosync)");
-    await until("pg2 promoted with vip-master", () => {
-      const s = clusterOn("pg2");
-      return where(s, "pgsql", "Promoted").join() === "pg2" && where(s, "vip-master", "Started").join() === "pg2";
-    }, 180_000);
-    expect(onHost("pg2", "stonith_admin --history pg1")).toMatch(/reboot of pg1 successful: delegate=pg2/);
+    await promotedOn("pg2");
+    viaVip("INSERT INTO e2e VALUES ('corosync-killed')", "pg2");
+    fencedBy("pg2", "pg1");
     expectFreshlyBooted("pg1", before);
-    await recover("pg1");
-    await settled("pg2", "pg1");
-    expect(psqlOn("pg1", "SELECT pg_is_in_recovery()")).toBe("t");
+    await recoverAndFailBack("pg1", "pg2", "corosync-killed");
   });
+
+  it("case 5, the pgsql agent's demote/stop fails on the primary (PostgreSQL hung): pg1 is fenced, not blocked", async () => {
+    const before = initPid("pg1");
+    // A hung postmaster: signals stay pending, so the agent's stop waits until its timeout (30 s here);
+    // the failure it recovers from is injected as a monitor failure, as a hang would make one.
+    onHost("pg1", `kill -STOP $(head -1 ${DATA}/postmaster.pid)`);
+    onHost("pg1", "crm_resource --fail --resource pgsql --node pg1");
+    await promotedOn("pg2");
+    viaVip("INSERT INTO e2e VALUES ('stop-failed')", "pg2");
+    fencedBy("pg2", "pg1");
+    expectFreshlyBooted("pg1", before);
+    await recoverAndFailBack("pg1", "pg2", "stop-failed");
+  });
+
+  // Both heartbeat links cut (UDP only: corosync's knet; the service LAN and replication stay up). With
+  // two nodes both sides keep quorum and race to fence; priority-fencing-delay lets the primary's node
+  // win, whichever side the cut is made on. Several times: the survivor must be the primary every time.
+  for (const [round, side] of [[1, "pg2"], [2, "pg1"], [3, "pg2"]] as const) {
+    it(`case 6, both heartbeat links cut (round ${round}, cut on ${side}): pg2 is fenced, pg1 stays the primary without a restart`, async () => {
+      const before = initPid("pg2");
+      const started = postmasterStart("pg1");
+      cut(side, cutRules(["eth1", "eth2"], "-p udp"));
+      await until("pg2 power-cycled", () => initPid("pg2") !== before && onHost("pg2", "pidof sshd"), 120_000, 1000);
+      fencedBy("pg1", "pg2");
+      if (side === "pg1") heal("pg1", cutRules(["eth1", "eth2"], "-p udp")); // pg2's rules went with its power
+      expectFreshlyBooted("pg2", before);
+      expect(where(clusterOn("pg1"), "pgsql", "Promoted")).toEqual(["pg1"]);
+      expect(postmasterStart("pg1")).toBe(started);
+      viaVip(`INSERT INTO e2e VALUES ('split-${round}')`);
+      await recoverAndFailBack("pg2", "pg1", `split-${round}`);
+    });
+  }
 });

@@ -91,6 +91,15 @@ export function specEdited(spec: string, ...edits: [string, string][]): string {
   return file;
 }
 
+/** An example's spec fenced for real by the lab's fence agent (fence_pgha_lab power-cycles the host
+ *  through the lab's BMC) instead of the example's fence_dummy, plus any further edits. */
+export function labFenced(example: string, ...edits: [string, string][]): string {
+  const spec = `inventories/${example}/cluster.yml`;
+  const devices = [...readFileSync(spec, "utf8").matchAll(/\{ agent: "stonith:fence_dummy", params: \{ type: file, status_file: \S+, pcmk_host_list: (pg\d) \} \}/g)];
+  if (devices.length === 0) throw new Error(`${spec} has no fence_dummy device`);
+  return specEdited(spec, ...devices.map(([line, h]): [string, string] => [line, `{ agent: "stonith:fence_pgha_lab", params: { plug: ${h}, pcmk_host_list: ${h} } }`]), ...edits);
+}
+
 /** The sr-pgsql-2node cluster settled: the primary with its VIPs on `primary`, and `standby` streaming as HS:sync. */
 export const settled = (primary: string, standby: string) =>
   until(
@@ -101,3 +110,15 @@ export const settled = (primary: string, standby: string) =>
     },
     180_000,
   );
+
+/** The application's role and table for writes through vip-master (made on the primary). */
+export const createAppTable = (primary: string) => psqlOn(primary, "CREATE ROLE app LOGIN PASSWORD 'app-pw'; CREATE TABLE e2e(v text); GRANT ALL ON e2e TO app;");
+
+/** SQL through vip-master as the application does it, from a host of the service LAN (pg1 by default). */
+export const viaVip = (sql: string, from = "pg1") => onHost(from, `cd / && PGPASSWORD=app-pw psql -X -At -h 10.117.1.100 -U app -d postgres -c "${sql}"`).trim();
+
+/** A row written through vip-master is readable on both nodes. */
+export async function writeReadsBack(value: string, from = "pg1"): Promise<void> {
+  viaVip(`INSERT INTO e2e VALUES ('${value}')`, from);
+  for (const h of ["pg1", "pg2"]) await until(`'${value}' on ${h}`, () => psqlOn(h, `SELECT count(*) FROM e2e WHERE v = '${value}'`) === "1", 30_000, 1000);
+}

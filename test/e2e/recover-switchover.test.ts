@@ -5,13 +5,12 @@
 import { spawn } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { labSh } from "./lab-helpers.js";
-import { clusterOn, ENV, exampleArgs, onHost, pgha, psqlOn, settled, until, where } from "./pgha-helpers.js";
+import { clusterOn, createAppTable, ENV, exampleArgs, onHost, pgha, psqlOn, settled, until, viaVip, where, writeReadsBack } from "./pgha-helpers.js";
 
 const ARGS = exampleArgs("sr-pgsql-2node");
 const DATA = "/var/lib/postgresql/15/pgha";
 const LOCK = "/var/lib/postgresql/tmp/PGSQL.lock";
 const constraints = () => onHost("pg1", "cibadmin -Q -o constraints");
-const viaVip = (sql: string) => onHost("pg1", `cd / && PGPASSWORD=app-pw psql -X -At -h 10.117.1.100 -U app -d postgres -c "${sql}"`).trim();
 const statusOf = (h: string) => clusterOn("pg1").nodes.find((n) => n.name === h)?.attributes["pgsql-status"];
 /** Runs pgha and kills it (SIGKILL, as a dropped session) once its output matches `at`; returns the output. */
 function pghaKilledAt(args: string[], at: RegExp): Promise<string> {
@@ -34,11 +33,6 @@ const failOver = async () => {
     return where(s, "pgsql", "Promoted").join() === "pg2" && where(s, "vip-master", "Started").join() === "pg2";
   }, 180_000);
 };
-/** A row written through vip-master is readable on both nodes. */
-async function writeReadsBack(value: string): Promise<void> {
-  viaVip(`INSERT INTO e2e VALUES ('${value}')`);
-  for (const h of ["pg1", "pg2"]) await until(`'${value}' on ${h}`, () => psqlOn(h, `SELECT count(*) FROM e2e WHERE v = '${value}'`) === "1", 30_000, 1000);
-}
 
 describe("recover and switchover on sr-pgsql-2node", () => {
   beforeAll(async () => {
@@ -46,7 +40,7 @@ describe("recover and switchover on sr-pgsql-2node", () => {
     const build = await pgha(["apply", ...ARGS]);
     if (build.code !== 0) throw new Error(`build failed:\n${build.output}`);
     await settled("pg1", "pg2");
-    psqlOn("pg1", "CREATE ROLE app LOGIN PASSWORD 'app-pw'; CREATE TABLE e2e(v text); GRANT ALL ON e2e TO app;");
+    createAppTable("pg1");
   });
 
   it("switchover --check shows the plan, exits 2 and moves nothing", async () => {
