@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LAB_DIR, labSh } from "./lab-helpers.js";
-import { clusterOn, createAppTable, labFenced, onHost, pgha, psqlOn, settled, until, viaVip, where, writeReadsBack } from "./pgha-helpers.js";
+import { builtTwoNode, clusterOn, labFenced, onHost, pgha, psqlOn, settled, until, viaVip, where, writeReadsBack } from "./pgha-helpers.js";
 
 const EXAMPLE = "sr-pgsql-2node";
 const DATA = "/var/lib/postgresql/15/pgha";
@@ -63,13 +63,7 @@ async function recoverAndFailBack(failed: string, survivor: string, value: strin
 }
 
 describe("the failure table, fenced for real on the lab", () => {
-  beforeAll(async () => {
-    labSh(["up", "--nodes", "2"]);
-    const build = await pgha(["apply", ...ARGS]);
-    if (build.code !== 0) throw new Error(`build failed:\n${build.output}`);
-    await settled("pg1", "pg2");
-    createAppTable("pg1");
-  });
+  beforeAll(() => builtTwoNode(ARGS));
 
   it("the agent answers the fence-agents protocol, and the BMC fences only lab hosts", () => {
     expect(onHost("pg1", "fence_pgha_lab -o metadata")).toMatch(/<resource-agent name="fence_pgha_lab"[\s\S]*<action name="reboot" \/>/);

@@ -114,6 +114,15 @@ export const settled = (primary: string, standby: string) =>
 /** The application's role and table for writes through vip-master (made on the primary). */
 export const createAppTable = (primary: string) => psqlOn(primary, "CREATE ROLE app LOGIN PASSWORD 'app-pw'; CREATE TABLE e2e(v text); GRANT ALL ON e2e TO app;");
 
+/** A fresh 2-node lab with the sr-pgsql-2node cluster built by ARGS, settled, and the application's table. */
+export async function builtTwoNode(args: string[]): Promise<void> {
+  labSh(["up", "--nodes", "2"]);
+  const build = await pgha(["apply", ...args]);
+  if (build.code !== 0) throw new Error(`build failed:\n${build.output}`);
+  await settled("pg1", "pg2");
+  createAppTable("pg1");
+}
+
 /** SQL through vip-master as the application does it, from a host of the service LAN (pg1 by default). */
 export const viaVip = (sql: string, from = "pg1") => onHost(from, `cd / && PGPASSWORD=app-pw psql -X -At -h 10.117.1.100 -U app -d postgres -c "${sql}"`).trim();
 

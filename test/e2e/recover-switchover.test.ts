@@ -4,8 +4,7 @@
 // back as a sync standby, keeping its old data directory; switchover then fails back.
 import { spawn } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
-import { labSh } from "./lab-helpers.js";
-import { clusterOn, createAppTable, ENV, exampleArgs, onHost, pgha, psqlOn, settled, until, viaVip, where, writeReadsBack } from "./pgha-helpers.js";
+import { builtTwoNode, clusterOn, ENV, exampleArgs, onHost, pgha, psqlOn, settled, until, viaVip, where, writeReadsBack } from "./pgha-helpers.js";
 
 const ARGS = exampleArgs("sr-pgsql-2node");
 const DATA = "/var/lib/postgresql/15/pgha";
@@ -35,13 +34,7 @@ const failOver = async () => {
 };
 
 describe("recover and switchover on sr-pgsql-2node", () => {
-  beforeAll(async () => {
-    labSh(["up", "--nodes", "2"]);
-    const build = await pgha(["apply", ...ARGS]);
-    if (build.code !== 0) throw new Error(`build failed:\n${build.output}`);
-    await settled("pg1", "pg2");
-    createAppTable("pg1");
-  });
+  beforeAll(() => builtTwoNode(ARGS));
 
   it("switchover --check shows the plan, exits 2 and moves nothing", async () => {
     const c = await pgha(["switchover", "--check", ...ARGS]);
