@@ -552,7 +552,9 @@ cmd_with_crmsh() {
   local name=$1 pid
   rm -f "$HOSTS_DIR/$name/without-crmsh"
   pid=$(init_pid_of "$name") || return 0
-  while hides_crm "$pid"; do nsenter -t "$pid" -m -- umount /usr/sbin; done
+  # -a: umount reads /proc/self/mountinfo, which only the host's PID namespace shows; -l: running
+  # daemons (sshd) keep the overlay busy, new processes see /usr/sbin itself
+  while hides_crm "$pid"; do nsenter -t "$pid" -a -- umount -l /usr/sbin; done
   log "$name has crmsh again"
 }
 
