@@ -8,6 +8,9 @@ import type { CrmModel, CrmPrimitive, KeyValue } from "./types.js";
 /** One pcs command: its argument lines, each already quoted for sh (the template joins them with `\`). */
 export interface PcsCommand {
   lines: string[];
+  /** Secret params as CIB XML, set after the command by cibadmin from a here-document: a value on a
+   *  command line is readable by every local user in /proc while the command runs. */
+  secretXml?: string;
 }
 
 export interface PcsSection {
@@ -46,7 +49,8 @@ function create(p: CrmPrimitive): PcsCommand {
   // stonith agents are created with `stonith create` and named without their class.
   const head = cls === "stonith" ? `stonith create ${pcsWord(p.id)} ${pcsWord(rest.join(":"))}` : `resource create ${pcsWord(p.id)} ${pcsWord(p.agent)}`;
   const lines = [`${head} --no-default-ops`];
-  if (p.params.length) lines.push(kv(p.params).join(" "));
+  const plain = p.params.filter((kv) => !kv.secret);
+  if (plain.length) lines.push(kv(plain).join(" "));
   if (p.meta.length) lines.push(["meta", ...kv(p.meta)].join(" "));
   p.ops.forEach((o, i) => {
     const attrs: KeyValue[] = [
@@ -58,8 +62,13 @@ function create(p: CrmPrimitive): PcsCommand {
     ];
     lines.push([...(i === 0 ? ["op"] : []), pcsWord(o.name), ...kv(attrs)].join(" "));
   });
-  return { lines };
+  const secret = p.params.filter((kv) => kv.secret);
+  if (!secret.length) return { lines };
+  const nvpairs = secret.map((kv) => `<nvpair id="${xmlAttr(`${p.paramsId}-${kv.key}`)}" name="${xmlAttr(kv.key)}" value="${xmlAttr(kv.value)}"/>`).join("");
+  return { lines, secretXml: `<primitive id="${xmlAttr(p.id)}"><instance_attributes id="${xmlAttr(p.paramsId)}">${nvpairs}</instance_attributes></primitive>` };
 }
+
+const xmlAttr = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;");
 
 export function pcsSections(crm: CrmModel): PcsSection[] {
   const cmd = (...lines: string[]): PcsCommand => ({ lines });
