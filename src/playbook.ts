@@ -1,7 +1,7 @@
 // Playbooks: an ordered list of tasks in YAML, the Ansible way, checked before anything runs.
-import { readFileSync } from "node:fs";
 import { Ajv } from "ajv";
 import { InputError } from "./diagnostics.js";
+import { MiB, readInputFile } from "./input-file.js";
 import { diagAt, parseYamlSource } from "./yaml-source.js";
 
 export const MODULES = ["preflight", "directories", "files", "service", "cib_clear", "cib_rebuild", "corosync_authkey", "cluster_boot", "corosync_apply", "pg_rolling_restart", "pg_recover", "pg_switchover", "pg_bootstrap", "node_join", "pg_password", "crm_predict", "crm_load", "wait_for", "pg_reload", "command"] as const;
@@ -55,7 +55,14 @@ const validate = new Ajv({ allErrors: true }).compile({
 });
 
 export function loadPlaybook(path: string): Playbook {
-  const src = parseYamlSource(readFileSync(path, "utf8"), path);
+  let text: string;
+  try {
+    text = readInputFile(path, MiB, "a playbook");
+  } catch (e) {
+    const at = e as { line?: number; column?: number };
+    throw new InputError([{ code: "playbook-unreadable", severity: "error", file: path, line: at.line ?? 1, ...(at.column ? { column: at.column } : {}), message: `cannot read playbook: ${(e as Error).message}` }]);
+  }
+  const src = parseYamlSource(text, path);
   if (!validate(src.value)) {
     throw new InputError(
       (validate.errors ?? []).map((e) =>

@@ -1,4 +1,5 @@
 // The bundled playbooks load, name only known modules and handlers, and guard what they must.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,6 +51,17 @@ describe("when", () => {
       const d = (e as InputError).diagnostics[0]!;
       expect(d.line).toBe(5);
       expect(d.message).toContain("rolling restart");
+    }
+  });
+
+  it("reads a playbook only from a regular file: a FIFO is refused at once with its name, never waited on", () => {
+    const fifo = join(mkdtempSync(join(tmpdir(), "pgha-pb-")), "p.yml");
+    execFileSync("mkfifo", [fifo]);
+    expect(() => loadPlaybook(fifo)).toThrow(InputError);
+    try {
+      loadPlaybook(fifo);
+    } catch (e) {
+      expect((e as InputError).diagnostics[0]).toMatchObject({ code: "playbook-unreadable", file: fifo, line: 1, message: expect.stringContaining("not a regular file") });
     }
   });
 });
