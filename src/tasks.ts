@@ -465,15 +465,23 @@ export async function poll(ctx: RunCtx, h: HostCtx, what: string, timeout: unkno
   }
 }
 
-export async function waitFor(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
-  if (ctx.check) return { changed: false };
-  const condition = String(args.condition);
-  // Settled when the facts were read, and nothing changed since: nothing to wait for (else ask afresh).
-  const e = ctx.early?.();
-  if (e && !heldBack(e.cluster, ctx.model) && !missingFor(condition, e.cluster, ctx.model, e.streaming).length) {
+/**
+ * The playbook's wait_for step: settled when the facts were read, and no task has changed anything since,
+ * is nothing to wait for. Only here: a module that waits after its own action (a restart, a recover)
+ * has not reported its change yet, and must always ask the cluster afresh (waitFor).
+ */
+function waitForStep(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> | TaskResult {
+  const e = ctx.check ? undefined : ctx.early?.();
+  if (e && !heldBack(e.cluster, ctx.model) && !missingFor(String(args.condition), e.cluster, ctx.model, e.streaming).length) {
     const away = awayNodes(e.cluster);
     return { changed: false, msg: away.length ? `not waited for ${away.join(", ")}: in standby or maintenance` : undefined };
   }
+  return waitFor(ctx, h, args);
+}
+
+export async function waitFor(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
+  if (ctx.check) return { changed: false };
+  const condition = String(args.condition);
   let s: ClusterStatus | undefined;
   let held: string | undefined;
   let failed: RecoveryNeed[] = [];
@@ -724,7 +732,7 @@ export const MODULE_IMPLS: Record<ModuleName, Module> = {
   crm_predict: (ctx, h) => crmPredict(ctx, h),
   crm_load: crmLoad,
   cluster_boot: (ctx, h) => clusterBoot(ctx, h),
-  wait_for: waitFor,
+  wait_for: waitForStep,
   pg_reload: pgReload,
   pg_rolling_restart: pgRollingRestart,
   // Called late, as corosync_authkey: their files import this one.

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readStatus, settled, statusFromProbes, statusProbe } from "../../src/cluster-status.js";
 import { parseCrmMon } from "../../src/status.js";
-import { MODULE_IMPLS, type RunCtx } from "../../src/tasks.js";
+import { MODULE_IMPLS, waitFor, type Module, type RunCtx } from "../../src/tasks.js";
 import { renderExample, ROOT } from "./helpers.js";
 
 const healthy = readFileSync(join(ROOT, "test/fixtures/status/pgsql-2node-healthy.xml"), "utf8");
@@ -80,13 +80,13 @@ describe("the status read with the facts", () => {
 
 describe("wait_for's first look", () => {
   // A host that records every command: wait_for must ask nothing when the facts' read shows the cluster settled.
-  const run = async (streaming: string[]) => {
+  const run = async (streaming: string[], wait: Module = MODULE_IMPLS.wait_for) => {
     const { model, rendered } = renderExample("sr-pgsql-2node");
     const asked: string[] = [];
     const conn = { node: "pg1", close: () => undefined, exec: async (command: string) => (asked.push(command), { code: 0, stdout: command.startsWith("crm_mon") ? healthy : "pg2\n", stderr: "" }) };
     const hosts = model.nodes.map((n) => ({ node: n, conn: { ...conn, node: n.name }, facts: {} as never }));
     const ctx = { model, rendered, hosts, check: false, pollSeconds: 0, trace: () => undefined, early: () => ({ cluster: parseCrmMon(healthy), streaming }) } as RunCtx;
-    const result = await MODULE_IMPLS.wait_for(ctx, hosts[0]!, { condition: "replication", timeout: 5 });
+    const result = await wait(ctx, hosts[0]!, { condition: "replication", timeout: 5 });
     return { result, asked };
   };
 
@@ -96,6 +96,11 @@ describe("wait_for's first look", () => {
 
   it("asks the cluster afresh when that read was not settled", async () => {
     const { asked } = await run([]);
+    expect(asked.map((c) => c.split(" ")[0])).toEqual(["crm_mon", "runuser"]);
+  });
+
+  it("a module's own wait after its action (a restart, a recover) always asks afresh: the facts' read predates it", async () => {
+    const { asked } = await run(["pg2"], waitFor);
     expect(asked.map((c) => c.split(" ")[0])).toEqual(["crm_mon", "runuser"]);
   });
 });
