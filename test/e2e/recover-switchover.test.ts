@@ -122,7 +122,8 @@ describe("recover and switchover on sr-pgsql-2node", () => {
 
   it("a recover killed in the middle of pg_rewind (a dropped session) converges on a rerun, and what it kept stays on disk", async () => {
     await failOver();
-    const first = await pghaKilledAt(["recover", "-v", "pg1", ...ARGS], /pg_rewind -D/);
+    // The trace shows the command as quoted for the shell: pg_rewind -D, or the quoted path then -D.
+    const first = await pghaKilledAt(["recover", "-v", "pg1", ...ARGS], /pg_rewind\W* -D/);
     const firstKept = /^pg1: +(\/var\/lib\/postgresql\/15\/pgha\.pgha-\d{14})$/m.exec(first)?.[1];
     expect(firstKept, first).toBeDefined();
     await until("no pg_rewind left on pg1", () => onHost("pg1", "pidof pg_rewind || true").trim() === "", 120_000, 1000);
