@@ -56,20 +56,23 @@ export function runtimeSwitches(cibXml: string): RuntimeSwitch[] {
   return out;
 }
 
-/** One line per switch: what it holds back and the command that removes it. */
+/**
+ * One line per switch: what it holds back and the command that removes it. The commands are Pacemaker's
+ * own (crm_attribute, crm_resource), which every node has, with crmsh or pcs; each deletes the switch
+ * rather than setting its opposite, as the cluster was before it was set.
+ */
 export function switchWarning(s: RuntimeSwitch): string {
   switch (s.on) {
     case "cluster":
-      return `maintenance-mode=${s.value}: Pacemaker will not act until it is removed (crm configure property maintenance-mode=false)`;
+      return `maintenance-mode=${s.value}: Pacemaker will not act until it is removed (crm_attribute --name maintenance-mode --delete)`;
     case "resource": {
       const what = s.name === "target-role" ? `Pacemaker keeps ${s.target} ${s.value.toLowerCase()}` : `Pacemaker does not manage ${s.target}`;
-      const undo = s.name === "target-role" ? `crm resource start ${s.target}` : s.name === "is-managed" ? `crm resource manage ${s.target}` : `crm resource maintenance ${s.target} off`;
-      return `${s.target} ${s.name}=${s.value} set by hand: ${what} (${undo})`;
+      return `${s.target} ${s.name}=${s.value} set by hand: ${what} (crm_resource --resource ${s.target} --meta --delete-parameter ${s.name})`;
     }
     case "node":
       return s.name === "standby"
-        ? `node ${s.target} is in standby (set by hand): it runs no resources (crm node online ${s.target})`
-        : `node ${s.target} is in maintenance (set by hand): Pacemaker does not act on it (crm node ready ${s.target})`;
+        ? `node ${s.target} is in standby (set by hand): it runs no resources (crm_attribute --node ${s.target} --name standby --delete)`
+        : `node ${s.target} is in maintenance (set by hand): Pacemaker does not act on it (crm_attribute --node ${s.target} --name maintenance --delete)`;
   }
 }
 

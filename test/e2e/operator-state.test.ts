@@ -44,7 +44,7 @@ describe("the operator's switches on sr-pgsql-2node", () => {
     onHost("pg1", "crm_attribute -t crm_config -n maintenance-mode -v true");
     const d = await pgha(["diff", ...INV, "-s", SPEC]);
     expect(d.code, d.output).toBe(0);
-    expect(d.stdout).toContain("warning: maintenance-mode=true: Pacemaker will not act until it is removed (crm configure property maintenance-mode=false)");
+    expect(d.stdout).toContain("warning: maintenance-mode=true: Pacemaker will not act until it is removed (crm_attribute --name maintenance-mode --delete)");
     expect(lastLine(d.stdout)).toBe("no differences");
 
     const spec = threshold(3);
@@ -75,7 +75,7 @@ describe("the operator's switches on sr-pgsql-2node", () => {
     await until("vip-slave to stop", () => where(clusterOn("pg1"), "vip-slave", "Started").length === 0, 60_000, 1000);
     const d = await pgha(["diff", ...INV, "-s", SPEC]);
     expect(d.code, d.output).toBe(0);
-    expect(d.stdout).toContain("warning: vip-slave target-role=Stopped set by hand: Pacemaker keeps vip-slave stopped (crm resource start vip-slave)");
+    expect(d.stdout).toContain("warning: vip-slave target-role=Stopped set by hand: Pacemaker keeps vip-slave stopped (crm_resource --resource vip-slave --meta --delete-parameter target-role)");
     expect(d.stdout).not.toContain("--- CIB");
 
     const a = await pgha(["apply", ...INV, "-s", threshold(2)]);
@@ -106,7 +106,7 @@ describe("the operator's switches on sr-pgsql-2node", () => {
     expect(a.stdout).toMatch(new RegExp(`^warning: node ${standby} is in standby \\(set by hand\\)`, "m"));
     expect(crmConfig()).toMatch(/name="migration-threshold" value="2"/);
     const d = await pgha(["diff", ...INV, "-s", SPEC]);
-    expect(d.stdout).toContain(`warning: node ${standby} is in standby (set by hand): it runs no resources (crm node online ${standby})`);
+    expect(d.stdout).toContain(`warning: node ${standby} is in standby (set by hand): it runs no resources (crm_attribute --node ${standby} --name standby --delete)`);
     expect(where(clusterOn("pg1"), "pgsql", "Promoted")).toEqual([primary]);
 
     onHost("pg1", `crm_attribute -N ${standby} -n standby -l forever -D`);

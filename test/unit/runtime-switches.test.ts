@@ -1,12 +1,14 @@
 // The operator's switches read from a CIB that pgha built on the lab (sr-pgsql-2node), with switches set
 // the way crm_attribute and crm_resource write them; and what wait_for makes of a node in standby.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runtimeSwitches, switchWarning } from "../../src/runtime-switches.js";
 import { parseCrmMon } from "../../src/status.js";
 import { heldBack, missingFor } from "../../src/tasks.js";
 import { renderExample, ROOT } from "./helpers.js";
+import { missingTools, run } from "./scratch-cib.js";
 
 const cib = readFileSync(join(ROOT, "test/fixtures/status/pgsql-2node-cib.xml"), "utf8");
 const healthy = readFileSync(join(ROOT, "test/fixtures/status/pgsql-2node-healthy.xml"), "utf8");
@@ -39,12 +41,21 @@ describe("the operator's switches in the CIB", () => {
       { on: "node", target: "pg2", name: "standby", value: "on" },
     ]);
     expect(switches.map(switchWarning)).toEqual([
-      "maintenance-mode=true: Pacemaker will not act until it is removed (crm configure property maintenance-mode=false)",
-      "vip-slave target-role=Stopped set by hand: Pacemaker keeps vip-slave stopped (crm resource start vip-slave)",
-      "master-group maintenance=true set by hand: Pacemaker does not manage master-group (crm resource maintenance master-group off)",
-      "pgsql-clone is-managed=false set by hand: Pacemaker does not manage pgsql-clone (crm resource manage pgsql-clone)",
-      "node pg2 is in standby (set by hand): it runs no resources (crm node online pg2)",
+      "maintenance-mode=true: Pacemaker will not act until it is removed (crm_attribute --name maintenance-mode --delete)",
+      "vip-slave target-role=Stopped set by hand: Pacemaker keeps vip-slave stopped (crm_resource --resource vip-slave --meta --delete-parameter target-role)",
+      "master-group maintenance=true set by hand: Pacemaker does not manage master-group (crm_resource --resource master-group --meta --delete-parameter maintenance)",
+      "pgsql-clone is-managed=false set by hand: Pacemaker does not manage pgsql-clone (crm_resource --resource pgsql-clone --meta --delete-parameter is-managed)",
+      "node pg2 is in standby (set by hand): it runs no resources (crm_attribute --node pg2 --name standby --delete)",
     ]);
+    // Each advice runs as printed with Pacemaker's own tools (no crmsh or pcs) and removes its switch.
+    if (missingTools(["crm_attribute", "crm_resource"]).length) return;
+    const file = join(mkdtempSync(join(tmpdir(), "pgha-switches-")), "cib.xml");
+    writeFileSync(file, x);
+    for (const advice of switches.map(switchWarning)) {
+      const [cmd, ...args] = /\((crm_\S+ [^)]*)\)$/.exec(advice)![1]!.split(" ");
+      run(cmd!, args, { ...process.env, CIB_file: file });
+    }
+    expect(runtimeSwitches(readFileSync(file, "utf8"))).toEqual([]);
   });
 
   it("wait_for does not wait for what a switch holds back, as crm_mon shows it", () => {
