@@ -28,6 +28,8 @@ export interface SpecFenceDevice {
   params?: NvPairs;
   secret_params?: Record<string, SecretSource>;
   monitor_interval?: string;
+  id?: string;
+  location_id?: string;
 }
 
 export interface SpecOp {
@@ -48,6 +50,11 @@ export interface HbaRule {
   comment?: string;
 }
 
+export type SpecIdKey =
+  | "postgresql" | "clone" | "group" | "vip_master" | "vip_replication" | "vip_readonly" | "ping" | "filesystem" | "sfex"
+  | "ping_clone" | "disk_monitor" | "disk_monitor_clone" | "location_ping" | "location_disk" | "location_vip_readonly" | "colocation_vip_readonly"
+  | "colocation_ping" | "colocation_disk" | "order_ping" | "order_disk" | "colocation_vips" | "order_promote" | "order_demote";
+
 export interface Spec {
   cluster: {
     name: string;
@@ -64,7 +71,7 @@ export interface Spec {
   };
   pacemaker?: {
     syntax?: "promotable" | "ms";
-    ids?: Partial<Record<"postgresql" | "clone" | "group" | "vip_master" | "vip_replication" | "vip_readonly" | "ping" | "filesystem" | "sfex", string>>;
+    ids?: Partial<Record<SpecIdKey, string>>;
     properties?: NvPairs;
     rsc_defaults?: NvPairs;
     op_defaults?: NvPairs;

@@ -8,17 +8,39 @@ export function resourceIds(spec: Spec): ResourceIds {
   const o = spec.pacemaker?.ids ?? {};
   const shared = spec.cluster.topology === "shared-disk";
   const ping = o.ping ?? (shared ? "prmPing" : "ping");
+  const pingClone = o.ping_clone ?? (shared ? "clnPing" : `${ping}-clone`);
+  const clone = o.clone ?? (spec.pacemaker?.syntax === "ms" ? "msPostgresql" : "pgsql-clone");
+  const group = o.group ?? (shared ? "grpPostgreSQLDB" : "master-group");
+  const vipReadonly = o.vip_readonly ?? "vip-slave";
+  const diskClone = o.disk_monitor_clone ?? "clnDiskd";
+  // What the network and disk guards constrain: the promotable clone, or the shared-disk group.
+  const guarded = shared ? group : clone;
+  const pg = spec.pacemaker?.ping;
   return {
     postgresql: o.postgresql ?? (shared ? "prmApPostgreSQLDB" : "pgsql"),
-    clone: o.clone ?? (spec.pacemaker?.syntax === "ms" ? "msPostgresql" : "pgsql-clone"),
-    group: o.group ?? (shared ? "grpPostgreSQLDB" : "master-group"),
+    clone,
+    group,
     vipMaster: o.vip_master ?? (shared ? "prmIpPostgreSQLDB" : "vip-master"),
     vipReplication: o.vip_replication ?? "vip-rep",
-    vipReadonly: o.vip_readonly ?? "vip-slave",
+    vipReadonly,
     ping,
-    pingClone: shared ? "clnPing" : `${ping}-clone`,
+    pingClone,
     filesystem: o.filesystem ?? "prmFsPostgreSQLDB",
     sfex: o.sfex ?? "prmExPostgreSQLDB",
+    diskMonitor: o.disk_monitor ?? "prmDiskd",
+    diskClone,
+    locationPing: o.location_ping ?? `location-${guarded}-ping`,
+    locationDisk: o.location_disk ?? `location-${guarded}-disk`,
+    locationVipReadonly: o.location_vip_readonly ?? `location-${vipReadonly}`,
+    colocationVipReadonly: o.colocation_vip_readonly ?? `colocation-${vipReadonly}-${clone}`,
+    colocationPing: o.colocation_ping ?? `colocation-${guarded}-${pingClone}`,
+    colocationDisk: o.colocation_disk ?? `colocation-${guarded}-${diskClone}`,
+    // Shared-disk order ids carry their position among the guards.
+    orderPing: o.order_ping ?? (shared ? `order-${pingClone}-${group}-0` : `order-${pingClone}-${clone}`),
+    orderDisk: o.order_disk ?? (shared ? `order-${diskClone}-${group}-${pg ? 1 : 0}` : `order-${diskClone}-${clone}`),
+    colocationVips: o.colocation_vips ?? `colocation-${group}-${clone}`,
+    orderPromote: o.order_promote ?? `order-${clone}-promote-${group}`,
+    orderDemote: o.order_demote ?? `order-${clone}-demote-${group}`,
   };
 }
 
@@ -177,7 +199,7 @@ export function crmModel(inp: CrmInputs): CrmModel {
   if (stonithOn) {
     for (const n of nodes) {
       const dev = pm.stonith!.devices![n.name]!;
-      const id = `fence-${n.name}`;
+      const id = dev.id ?? `fence-${n.name}`;
       const params = [...pairs(dev.params), ...(inp.fenceSecrets[n.name] ?? [])];
       model.primitives.push(
         primitive(id, dev.agent, params, [
@@ -186,7 +208,7 @@ export function crmModel(inp: CrmInputs): CrmModel {
           op(id, "stop", { interval: "0s", timeout: "60s", onFail: "ignore" }, undefined, roles),
         ]),
       );
-      model.locations.push({ id: `location-${id}`, resource: id, score: "-inf", node: n.name, rules: [] });
+      model.locations.push({ id: dev.location_id ?? `location-${id}`, resource: id, score: "-inf", node: n.name, rules: [] });
     }
   }
 
@@ -212,22 +234,20 @@ export function crmModel(inp: CrmInputs): CrmModel {
     model.clones.push({ id: ids.pingClone, keyword: "clone", child: ids.ping, meta: [], metaId: `${ids.pingClone}-meta_attributes` });
   }
   const disk = pm.disk_monitor;
-  const diskId = "prmDiskd";
+  const diskId = ids.diskMonitor;
   if (disk) {
     model.primitives.push(primitive(diskId, disk.agent, pairs(disk.params), basicOps(diskId, disk.interval ?? "10s", "ignore", roles)));
-    model.clones.push({ id: "clnDiskd", keyword: "clone", child: diskId, meta: [], metaId: "clnDiskd-meta_attributes" });
+    model.clones.push({ id: ids.diskClone, keyword: "clone", child: diskId, meta: [], metaId: `${ids.diskClone}-meta_attributes` });
   }
 
   // The resource that must only run where the network (and disk) are healthy.
   const guarded = streaming ? ids.clone : ids.group;
-  const guards: string[] = [];
+  const guards: [string, string][] = [];
   // One reachable target is enough by default: requiring all of them turns the loss of one gateway into
   // PostgreSQL stopped on every node.
-  if (ping) guards.push(`not_defined ${pingAttr} or ${pingAttr} lt ${ping.min_score ?? ping.multiplier ?? 100}`);
-  if (disk) guards.push(`${disk.attribute} eq ${disk.fail_value}`);
-  guards.forEach((expression, i) =>
-    model.locations.push({ id: `location-${guarded}-${i === 0 && ping ? "ping" : "disk"}`, resource: guarded, rules: [{ id: `location-${guarded}-${i === 0 && ping ? "ping" : "disk"}-rule`, score: "-inf", expression }] }),
-  );
+  if (ping) guards.push([ids.locationPing, `not_defined ${pingAttr} or ${pingAttr} lt ${ping.min_score ?? ping.multiplier ?? 100}`]);
+  if (disk) guards.push([ids.locationDisk, `${disk.attribute} eq ${disk.fail_value}`]);
+  for (const [id, expression] of guards) model.locations.push({ id, resource: guarded, rules: [{ id: `${id}-rule`, score: "-inf", expression }] });
 
   if (streaming) {
     streamingResources(inp, model, ids, roles, ms);
@@ -250,14 +270,21 @@ export function crmModel(inp: CrmInputs): CrmModel {
       model.primitives.push(ro);
     }
     streamingConstraints(inp, model, ids, roles, Boolean(ping), Boolean(disk));
-  } else if (ping || disk) {
-    const deps = [ping ? ids.pingClone : undefined, disk ? "clnDiskd" : undefined].filter((x): x is string => Boolean(x));
-    deps.forEach((d, i) => {
-      model.colocations.push({ id: `colocation-${ids.group}-${d}`, score: "inf", resources: [ids.group, d] });
-      model.orders.push({ id: `order-${d}-${ids.group}-${i}`, kind: "0", first: d, then: ids.group, asymmetric: false });
-    });
+  } else {
+    for (const [clone, colocation, order] of guardDeps(ids, Boolean(ping), Boolean(disk))) {
+      model.colocations.push({ id: colocation, score: "inf", resources: [ids.group, clone] });
+      model.orders.push({ id: order, kind: "0", first: clone, then: ids.group, asymmetric: false });
+    }
   }
   return model;
+}
+
+/** The clones PostgreSQL depends on (ping, disk monitor), each with its colocation and order ids. */
+function guardDeps(ids: ResourceIds, ping: boolean, disk: boolean): [string, string, string][] {
+  return [
+    ...(ping ? [[ids.pingClone, ids.colocationPing, ids.orderPing] as [string, string, string]] : []),
+    ...(disk ? [[ids.diskClone, ids.colocationDisk, ids.orderDisk] as [string, string, string]] : []),
+  ];
 }
 
 /** Where the pgsql agent finds PostgreSQL (Debian keeps the configuration outside the data directory). */
@@ -324,25 +351,24 @@ function streamingConstraints(inp: CrmInputs, model: CrmModel, ids: ResourceIds,
   if (v.readonly) {
     const rules = pgsqlAgent
       ? [
-          { id: `location-${ids.vipReadonly}-rule-sync`, score: "200", expression: `${status} eq HS:sync` },
-          { id: `location-${ids.vipReadonly}-rule-primary`, score: "100", expression: `${status} eq PRI` },
-          { id: `location-${ids.vipReadonly}-rule-undefined`, score: "-inf", expression: `not_defined ${status}` },
-          { id: `location-${ids.vipReadonly}-rule-other`, score: "-inf", expression: `${status} ne HS:sync and ${status} ne PRI` },
+          { id: `${ids.locationVipReadonly}-rule-sync`, score: "200", expression: `${status} eq HS:sync` },
+          { id: `${ids.locationVipReadonly}-rule-primary`, score: "100", expression: `${status} eq PRI` },
+          { id: `${ids.locationVipReadonly}-rule-undefined`, score: "-inf", expression: `not_defined ${status}` },
+          { id: `${ids.locationVipReadonly}-rule-other`, score: "-inf", expression: `${status} ne HS:sync and ${status} ne PRI` },
         ]
-      : [{ id: `location-${ids.vipReadonly}-rule-standby`, score: "-inf", expression: `not_defined master-${ids.postgresql}` }];
-    model.locations.push({ id: `location-${ids.vipReadonly}`, resource: ids.vipReadonly, rules });
-    if (!pgsqlAgent) model.colocations.push({ id: `colocation-${ids.vipReadonly}-${ids.clone}`, score: "100", resources: [ids.vipReadonly, `${ids.clone}:${roles.unpromoted}`] });
+      : [{ id: `${ids.locationVipReadonly}-rule-standby`, score: "-inf", expression: `not_defined master-${ids.postgresql}` }];
+    model.locations.push({ id: ids.locationVipReadonly, resource: ids.vipReadonly, rules });
+    if (!pgsqlAgent) model.colocations.push({ id: ids.colocationVipReadonly, score: "100", resources: [ids.vipReadonly, `${ids.clone}:${roles.unpromoted}`] });
   }
-  const deps = [ping ? ids.pingClone : undefined, disk ? "clnDiskd" : undefined].filter((x): x is string => Boolean(x));
-  for (const d of deps) {
-    model.colocations.push({ id: `colocation-${ids.clone}-${d}`, score: "inf", resources: [ids.clone, d] });
-    model.orders.push({ id: `order-${d}-${ids.clone}`, kind: "0", first: d, then: ids.clone, asymmetric: false });
+  for (const [d, colocation, order] of guardDeps(ids, ping, disk)) {
+    model.colocations.push({ id: colocation, score: "inf", resources: [ids.clone, d] });
+    model.orders.push({ id: order, kind: "0", first: d, then: ids.clone, asymmetric: false });
   }
-  model.colocations.push({ id: `colocation-${ids.group}-${ids.clone}`, score: "inf", resources: [ids.group, `${ids.clone}:${roles.promoted}`] });
+  model.colocations.push({ id: ids.colocationVips, score: "inf", resources: [ids.group, `${ids.clone}:${roles.promoted}`] });
   // PAF's documentation: "we MUST keep the vIP on the primary during its demote", so Mandatory.
   const kind = pgsqlAgent ? "0" : "Mandatory";
-  model.orders.push({ id: `order-${ids.clone}-promote-${ids.group}`, kind, first: `${ids.clone}:promote`, then: `${ids.group}:start`, asymmetric: true });
-  model.orders.push({ id: `order-${ids.clone}-demote-${ids.group}`, kind, first: `${ids.clone}:demote`, then: `${ids.group}:stop`, asymmetric: true });
+  model.orders.push({ id: ids.orderPromote, kind, first: `${ids.clone}:promote`, then: `${ids.group}:start`, asymmetric: true });
+  model.orders.push({ id: ids.orderDemote, kind, first: `${ids.clone}:demote`, then: `${ids.group}:stop`, asymmetric: true });
 }
 
 function sharedDiskResources(inp: CrmInputs, model: CrmModel, ids: ResourceIds, roles: Roles, vip: (id: string, v: { ip: string; nic?: string; cidr_netmask?: number }) => CrmPrimitive): void {

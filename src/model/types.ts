@@ -15,6 +15,8 @@ export interface ClusterNode {
   /** Address on each corosync link, in link order. */
   links: string[];
   connection: InventoryHost["connection"];
+  /** The sudo password, read from where the inventory's become password says: transport sends it on sudo's stdin only. */
+  becomePassword?: string;
   isPrimary: boolean;
 }
 
@@ -113,6 +115,20 @@ export interface ResourceIds {
   pingClone: string;
   filesystem: string;
   sfex: string;
+  diskMonitor: string;
+  diskClone: string;
+  /** Constraint ids; a location's rules are named after it (<id>-rule...). */
+  locationPing: string;
+  locationDisk: string;
+  locationVipReadonly: string;
+  colocationVipReadonly: string;
+  colocationPing: string;
+  colocationDisk: string;
+  orderPing: string;
+  orderDisk: string;
+  colocationVips: string;
+  orderPromote: string;
+  orderDemote: string;
 }
 
 export interface ClusterModel {
