@@ -125,7 +125,13 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, choo
       allow: opts.allow,
       trace: (node, line) => opts.verbose && opts.log(`${node}: ${line}`),
       early: () => (reports.some((r) => r.status === "changed") ? undefined : early),
+      // A module may wait through another node (recover polls via the primary): its own task shows it.
+      progress: (node, line) => {
+        const t = running.get(node) ?? [...running.values()].at(-1);
+        if (t) t.output = maskSecrets(line, model.secrets);
+      },
     };
+    const running = new Map<string, { output?: string }>();
     const notified = new Set<string>();
     const runTask = (task: PlaybookTask): Task => ({
       title: task.name,
@@ -136,12 +142,15 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, choo
             title: h.node.name,
             task: async (_c, ht) => {
               let r: TaskResult;
+              running.set(h.node.name, ht);
               try {
                 r = await MODULE_IMPLS[task.module](ctx, h, task.args);
               } catch (e) {
                 const msg = maskSecrets((e as Error).message, model.secrets);
                 reports.push({ task: task.name, node: h.node.name, status: "failed", msg });
                 throw new ApplyError(`task '${task.name}' failed on ${h.node.name}: ${msg}`, reports);
+              } finally {
+                running.delete(h.node.name);
               }
               reports.push({ task: task.name, node: h.node.name, status: r.changed ? "changed" : "ok", msg: r.msg, ...(r.detail ? { detail: r.detail } : {}) });
               if (r.changed) task.notify.forEach((n) => notified.add(n));

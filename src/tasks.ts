@@ -56,6 +56,8 @@ export interface RunCtx {
    * no task of this run has changed anything: wait_for's first look, so a settled cluster costs no round trip.
    */
   early?: () => { cluster: ClusterStatus; streaming: string[] } | undefined;
+  /** The live view's line while a module waits on a node: what is still missing and for how long. */
+  progress?: (node: string, line: string) => void;
 }
 
 export interface TaskResult {
@@ -456,11 +458,13 @@ export function missingFor(condition: string, s: ClusterStatus | undefined, mode
 
 /** Polls `missing` until it returns nothing; on timeout the error says what is still missing. */
 export async function poll(ctx: RunCtx, h: HostCtx, what: string, timeout: unknown, missing: () => Promise<string[]>): Promise<void> {
-  const deadline = Date.now() + Number(timeout ?? 300) * 1000;
+  const start = Date.now();
+  const deadline = start + Number(timeout ?? 300) * 1000;
   for (;;) {
     const m = await missing();
     if (!m.length) return;
     if (Date.now() > deadline) throw new TaskError(h.node.name, `timed out after ${timeout ?? 300}s waiting for ${what}; still missing: ${m.join("; ")}`);
+    ctx.progress?.(h.node.name, `waiting for ${what}: ${m.join("; ")}, ${Math.round((Date.now() - start) / 1000)} s of ${timeout ?? 300} s`);
     await new Promise((r) => setTimeout(r, ctx.pollSeconds * 1000));
   }
 }

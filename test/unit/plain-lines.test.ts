@@ -37,6 +37,31 @@ describe("PlainLines", () => {
     expect(lines.slice(3)).toEqual(["↓ rolling restart (skipped)", "❯ handlers", "❯ reload postgresql", "✔ pg1: ok"]);
   });
 
+  it("says what a waiting host still waits for each time that changes, not each time its counter ticks", async () => {
+    const waits = ["HS:sync on pg2 (now: HS:alone), 2 s of 300 s", "HS:sync on pg2 (now: HS:alone), 4 s of 300 s", "HS:sync on pg2 (now: HS:async), 6 s of 300 s"];
+    const { lines } = await run([
+      {
+        title: "wait for replication",
+        task: (_, t) =>
+          t.newListr([
+            {
+              title: "pg1",
+              task: async (_c, ht) => {
+                for (const w of waits) ht.output = `waiting for replication: ${w}`;
+                ht.title = "pg1: ok";
+              },
+            },
+          ]),
+      },
+    ]);
+    expect(lines).toEqual([
+      "❯ wait for replication",
+      "… pg1: waiting for replication: HS:sync on pg2 (now: HS:alone), 2 s of 300 s",
+      "… pg1: waiting for replication: HS:sync on pg2 (now: HS:async), 6 s of 300 s",
+      "✔ pg1: ok",
+    ]);
+  });
+
   it("marks the host that failed and leaves the error to the caller", async () => {
     const { lines, error } = await run([task("files", ["pg1"], { fail: "pg1" })]);
     expect(lines).toEqual(["❯ files", "✖ pg1: failed"]);
