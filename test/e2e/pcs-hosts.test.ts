@@ -1,10 +1,10 @@
 // Issue 21 on the lab: hosts with pcs and no crmsh, as RHEL 8/9 ship Pacemaker. pgha builds the 2-node
 // pgsql example there (the desired CIB comes from cluster.pcs, run with pcs -f on a copy of the live
 // CIB), a second apply changes nothing, and a change made by hand in the CIB is found by diff and
-// undone by apply. The same on crmsh hosts is what apply-pgsql.test.ts and diff-reconfigure.test.ts test.
+// undone by apply; after a failover, recover and switchover need no crm either. The same on crmsh hosts is what apply-pgsql.test.ts and diff-reconfigure.test.ts test.
 import { beforeAll, describe, expect, it } from "vitest";
 import { labSh } from "./lab-helpers.js";
-import { exampleArgs, onHost, pgha, settled, type PghaRun } from "./pgha-helpers.js";
+import { createAppTable, exampleArgs, failOverByKill, onHost, pgha, psqlOn, settled, viaVip, writeReadsBack, type PghaRun } from "./pgha-helpers.js";
 
 const ARGS = exampleArgs("sr-pgsql-2node");
 const HOSTS = ["pg1", "pg2"];
@@ -59,6 +59,24 @@ describe("sr-pgsql-2node on hosts with pcs and no crmsh", () => {
     const clean = await pgha(["diff", ...ARGS]);
     expect(clean.code, clean.output).toBe(0);
     expect(clean.stdout).toMatch(/no differences/);
+  });
+
+  it("after kill -9 of the primary's postmaster: recover brings pg1 back as HS:sync and switchover fails back, with no crm", async () => {
+    createAppTable("pg1");
+    await failOverByKill("pg1", "pg2");
+    viaVip("INSERT INTO e2e VALUES ('pcs-after-failover')");
+    const r = await pgha(["recover", "pg1", ...ARGS]);
+    expect(r.code, r.output).toBe(0);
+    expect(r.stdout.trim().split("\n").at(-1), r.output).toMatch(/^pg1 recovered: (pg_rewind|nothing to resynchronise) .*it streams from pg2 \(HS:sync\)$/);
+    const back = await pgha(["switchover", "--to", "pg1", ...ARGS]);
+    expect(back.code, back.output).toBe(0);
+    await settled("pg1", "pg2");
+    expect(onHost("pg1", "cibadmin -Q -o constraints")).not.toMatch(/cli-(ban|prefer)-/);
+    expect(psqlOn("pg1", "SELECT count(*) FROM e2e WHERE v = 'pcs-after-failover'")).toBe("1");
+    await writeReadsBack("pcs-after-failback");
+    const d = await pgha(["diff", ...ARGS]);
+    expect(d.code, d.output).toBe(0);
+    expect(d.output).not.toMatch(/warning/i);
   });
 
   it("lab.sh with-crmsh gives a host its crm back", () => {

@@ -131,3 +131,12 @@ export async function writeReadsBack(value: string, from = "pg1"): Promise<void>
   viaVip(`INSERT INTO e2e VALUES ('${value}')`, from);
   for (const h of ["pg1", "pg2"]) await until(`'${value}' on ${h}`, () => psqlOn(h, `SELECT count(*) FROM e2e WHERE v = '${value}'`) === "1", 30_000, 1000);
 }
+
+/** The sr-pgsql-2node primary's postmaster killed (kill -9, the manuals' case 1); resolves once Pacemaker has promoted `next` and moved vip-master there. */
+export async function failOverByKill(primary: string, next: string): Promise<void> {
+  onHost(primary, "kill -9 $(head -1 /var/lib/postgresql/15/pgha/postmaster.pid)");
+  await until(`${next} promoted with vip-master`, () => {
+    const s = clusterOn(next);
+    return where(s, "pgsql", "Promoted").join() === next && where(s, "vip-master", "Started").join() === next;
+  }, 180_000);
+}

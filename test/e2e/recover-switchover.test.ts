@@ -4,7 +4,7 @@
 // back as a sync standby, keeping its old data directory; switchover then fails back.
 import { spawn } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
-import { builtTwoNode, clusterOn, ENV, exampleArgs, onHost, pgha, psqlOn, settled, until, viaVip, where, writeReadsBack } from "./pgha-helpers.js";
+import { builtTwoNode, clusterOn, ENV, exampleArgs, failOverByKill, onHost, pgha, psqlOn, settled, until, viaVip, where, writeReadsBack } from "./pgha-helpers.js";
 
 const ARGS = exampleArgs("sr-pgsql-2node");
 const DATA = "/var/lib/postgresql/15/pgha";
@@ -25,13 +25,7 @@ function pghaKilledAt(args: string[], at: RegExp): Promise<string> {
     child.on("close", () => resolve(out));
   });
 }
-const failOver = async () => {
-  onHost("pg1", `kill -9 $(head -1 ${DATA}/postmaster.pid)`);
-  await until("pg2 promoted with vip-master", () => {
-    const s = clusterOn("pg2");
-    return where(s, "pgsql", "Promoted").join() === "pg2" && where(s, "vip-master", "Started").join() === "pg2";
-  }, 180_000);
-};
+const failOver = () => failOverByKill("pg1", "pg2");
 
 describe("recover and switchover on sr-pgsql-2node", () => {
   beforeAll(() => builtTwoNode(ARGS));
