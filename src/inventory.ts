@@ -2,7 +2,7 @@
 // Rules follow ansible-core's yaml/ini inventory plugins, InventoryData.reconcile_inventory and
 // VariableManager.get_vars (checked against `ansible-inventory --list` from ansible-core 2.14).
 import { readdirSync, statSync } from "node:fs";
-import { dirname, extname, join } from "node:path";
+import { dirname, extname, join, resolve } from "node:path";
 import { InputError, type Diagnostic } from "./diagnostics.js";
 import { MiB, readInputFile } from "./input-file.js";
 import { locate, parseYamlSource, pointer, type PathSegments, type YamlSource } from "./yaml-source.js";
@@ -21,6 +21,8 @@ export interface InventoryHost {
     privateKeyFile?: string;
     become: boolean;
     becomeUser?: string;
+    /** Where the sudo password is read (never the password): from ansible_become_password's lookup, a file path made absolute. */
+    becomePassword?: { source: { env: string } | { file: string }; at: { file: string; line?: number; column?: number } };
     sshCommonArgs?: string;
   };
   /** Where the host was declared first (for error messages). */
@@ -777,7 +779,7 @@ function finish(b: Builder, lookup: VarsLookup): Inventory {
       name: h.name,
       vars: plain(merged),
       groups: [...groups].sort(),
-      connection: connection(h.name, merged, diags),
+      connection: connection(h.name, merged, dirname(b.file), diags),
       source: { file: h.source.file, ...(h.source.line !== undefined ? { line: h.source.line, column: h.source.column } : {}) },
     });
   }
@@ -811,7 +813,7 @@ const ONE_LINE = /^[^\u0000-\u001f\u007f]*$/;
 const TRUE = ["y", "yes", "on", "1", "true", "t"];
 const FALSE = ["n", "no", "off", "0", "false", "f"];
 
-function connection(name: string, vars: Vars, diags: Diagnostic[]): InventoryHost["connection"] {
+function connection(name: string, vars: Vars, base: string, diags: Diagnostic[]): InventoryHost["connection"] {
   // When both spellings are set, the ssh-specific one wins (ssh connection plugin option order).
   const pick = (...keys: string[]): [string, { value: unknown; at: Loc }] | undefined => {
     for (const k of keys) {
@@ -874,8 +876,31 @@ function connection(name: string, vars: Vars, diags: Diagnostic[]): InventoryHos
     sshCommonArgs: formed(["ansible_ssh_common_args"], ONE_LINE, "ssh options without newlines or other control characters"),
   };
   for (const [k, v] of Object.entries(opt)) if (v !== undefined) (out as unknown as Record<string, string>)[k] = v;
+
+  // A secret: taken only as Ansible's own lookup of an environment variable or a file, so the inventory stays a
+  // valid Ansible one and holds no password; its text is never shown. The later name in Ansible's list wins.
+  const pw = pick("ansible_sudo_pass", "ansible_become_pass", "ansible_become_password");
+  if (pw && pw[1].value !== null && pw[1].value !== undefined) {
+    const m = typeof pw[1].value === "string" ? BECOME_LOOKUP.exec(pw[1].value.trim()) : null;
+    const at = pw[1].at;
+    if (m) out.becomePassword = { source: m[2] === "env" ? { env: m[4]! } : { file: resolve(base, m[4]!) }, at };
+    else
+      diags.push({
+        code: "inventory-become-password",
+        severity: "error",
+        message: `host '${name}': ${pw[0]} must say where the password is read, not hold it (the value is not shown)`,
+        expected: `"{{ lookup('env', 'NAME') }}" or "{{ lookup('file', 'PATH') }}" (a relative PATH is relative to the inventory's directory)`,
+        ...at,
+      });
+  }
   return out;
 }
+
+/** The inventory says become, as a user other than root: every command goes through sudo. */
+export const usesSudo = (c: Pick<InventoryHost["connection"], "user" | "become">): boolean => c.become && (c.user ?? "root") !== "root";
+
+/** `{{ lookup('env', 'NAME') }}` and `{{ lookup('file', 'PATH') }}`, with either quotes and ansible.builtin. names. */
+const BECOME_LOOKUP = /^\{\{\s*lookup\(\s*(['"])(?:ansible\.builtin\.)?(env|file)\1\s*,\s*(['"])((?:(?!\3)[^\u0000-\u001f\u007f])+)\3\s*\)\s*\}\}$/;
 
 // ---------------------------------------------------------------------------------------------------------------
 

@@ -17,6 +17,19 @@ export function secretValue(raw: string, source: string): SecretResult {
   return CONTROL.test(value) ? { error: `${source} holds a newline or control character besides one final newline (the value is not shown)`, invalid: true } : { value };
 }
 
+/**
+ * sudo -S reads a password byte by byte up to its newline, at most 255 bytes (SUDO_CONV_REPL_MAX in sudo 1.9.13;
+ * newer releases take 1023): with a longer one, the rest of the line would reach the command as its input.
+ */
+export const BECOME_PASSWORD_MAX_BYTES = 254;
+
+/** Why a become password read from its source cannot be given to sudo, if it cannot. */
+export function becomePasswordProblem(v: string): string | undefined {
+  if (v === "") return "it is empty";
+  if (Buffer.byteLength(v) > BECOME_PASSWORD_MAX_BYTES) return `it is longer than ${BECOME_PASSWORD_MAX_BYTES} bytes, the most sudo reads (the value is not shown)`;
+  return undefined;
+}
+
 /** A password or key, not a document: a FIFO, a device or a huge file is refused before it is read. */
 const SECRET_MAX_BYTES = 64 * 1024;
 

@@ -7,7 +7,9 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import { dirname } from "node:path";
 import { NodeSSH } from "node-ssh";
+import { usesSudo } from "./inventory.js";
 import type { ClusterNode } from "./model/types.js";
+import { maskSecrets } from "./secrets.js";
 import { shq } from "./shell.js";
 
 export type HostKeyPolicy = "strict" | "accept-new";
@@ -168,11 +170,45 @@ export function verifyHostKey(known: KnownHost[], host: string, port: number, bl
   return { ok: false, reason: `host ${token} is not in known_hosts; add its key (ssh-keyscan) or run with --host-key accept-new` };
 }
 
-/** The command line sent to the host: wrapped in sudo when the inventory says become. */
-export function remoteCommand(c: Pick<ClusterNode["connection"], "user" | "become" | "becomeUser">, command: string): string {
-  if (!c.become || (c.user ?? "root") === "root") return command;
-  // sudo -n never prompts: a missing NOPASSWD rule fails fast instead of hanging the run.
-  return `sudo -n ${c.becomeUser ? `-u ${shq(c.becomeUser)} ` : ""}-- sh -c ${shq(command)}`;
+/**
+ * How sudo takes a command on a host, found once at connect (sudoMode): without a password (a NOPASSWD rule), or
+ * reading it first from stdin.
+ */
+export type SudoAuth = "nopasswd" | "password";
+
+/**
+ * The command line sent to the host: wrapped in sudo when the inventory says become. -k ignores cached credentials,
+ * so whether sudo reads a password never depends on when it last did; -n never prompts (a rule that wants a
+ * password fails fast instead of hanging the run); -S -p '' reads the password as the first line of stdin, byte by
+ * byte (sudo's tgetpass), which leaves the rest of stdin to the command.
+ */
+export function remoteCommand(c: Pick<ClusterNode["connection"], "user" | "become" | "becomeUser">, command: string, auth: SudoAuth = "nopasswd"): string {
+  if (!usesSudo(c)) return command;
+  return `sudo -k ${auth === "password" ? "-S -p ''" : "-n"} ${c.becomeUser ? `-u ${shq(c.becomeUser)} ` : ""}-- sh -c ${shq(command)}`;
+}
+
+/** The command's stdin as sent: after the password's line when sudo reads one. */
+export const remoteStdin = (auth: SudoAuth, password: string | undefined, stdin?: string): string | undefined => (auth === "password" ? `${password}\n${stdin ?? ""}` : stdin);
+
+/**
+ * Which way sudo takes commands on a host, tried with the form every command has (`sh -c`, the same -u), so the
+ * same sudoers rule decides: with -n first; else with the password alone on stdin, so a wrong one ends at EOF
+ * (after PAM's delay) instead of sudo reading a command's input as more tries. `run` executes a command line on
+ * the host. Messages say what sudo said, with the password masked.
+ */
+export async function sudoMode(node: string, c: Pick<ClusterNode["connection"], "user" | "become" | "becomeUser">, password: string | undefined, run: (command: string, stdin?: string) => Promise<ExecResult>): Promise<SudoAuth> {
+  if (!usesSudo(c)) return "nopasswd";
+  const said = (r: ExecResult) => maskSecrets(r.stderr, password ? [password] : []).trim().split(/\s*\n\s*/).join("; ") || `exit status ${r.code}`;
+  const as = `sudo as ${c.user}`;
+  const free = await run(remoteCommand(c, ":"));
+  if (free.code === 0) return "nopasswd";
+  if (free.code === 127) throw new TransportError(node, `become: ${as}: sudo is not installed or not on the PATH (${said(free)})`);
+  if (password === undefined) {
+    throw new TransportError(node, `become: ${as} needs a password (${said(free)}); give one with ansible_become_password: "{{ lookup('env', 'NAME') }}" or "{{ lookup('file', 'PATH') }}", or a NOPASSWD rule in sudoers`);
+  }
+  const withPassword = await run(remoteCommand(c, ":", "password"), remoteStdin("password", password));
+  if (withPassword.code === 0) return "password";
+  throw new TransportError(node, `become: ${as} refused with the become password (${said(withPassword)})`);
 }
 
 export async function connect(node: ClusterNode, opts: TransportOptions): Promise<Connection> {
@@ -204,17 +240,24 @@ export async function connect(node: ClusterNode, opts: TransportOptions): Promis
     ssh.dispose();
     throw new TransportError(node.name, `cannot connect to ${c.host}:${c.port}: ${refused ?? (e as Error).message}`);
   }
+  const run = async (command: string, stdin?: string): Promise<ExecResult> => {
+    try {
+      const r = await ssh.execCommand(command, { stdin, noTrim: true });
+      return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
+    } catch (e) {
+      throw new TransportError(node.name, `connection lost: ${(e as Error).message}`);
+    }
+  };
+  let auth: SudoAuth;
+  try {
+    auth = await sudoMode(node.name, c, node.becomePassword, run);
+  } catch (e) {
+    ssh.dispose();
+    throw e;
+  }
   return {
     node: node.name,
-    async exec(command, execOpts = {}) {
-      const cmd = remoteCommand(c, command);
-      try {
-        const r = await ssh.execCommand(cmd, { stdin: execOpts.stdin, noTrim: true });
-        return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
-      } catch (e) {
-        throw new TransportError(node.name, `connection lost: ${(e as Error).message}`);
-      }
-    },
+    exec: (command, execOpts = {}) => run(remoteCommand(c, command, auth), remoteStdin(auth, node.becomePassword, execOpts.stdin)),
     close: () => ssh.dispose(),
   };
 }

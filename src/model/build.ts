@@ -1,10 +1,10 @@
 // inventory + spec -> validated ClusterModel. Pure: secrets come in through `resolveSecret`.
 import { posix } from "node:path";
 import { InputError, hasErrors, type Diagnostic } from "../diagnostics.js";
-import { hostsOfGroup, type Inventory } from "../inventory.js";
+import { hostsOfGroup, usesSudo, type Inventory } from "../inventory.js";
 import { cidrContains, isNetworkOrBroadcast, parseCidr, type Cidr } from "../net.js";
 import type { LoadedSpec } from "../spec.js";
-import { secretValue } from "../secrets.js";
+import { becomePasswordProblem, secretValue } from "../secrets.js";
 import type { SecretSource, Spec } from "../spec-types.js";
 import { diagAt, type PathSegments } from "../yaml-source.js";
 import { corosyncCrypto, corosyncView, needsAuthkey, twoNode } from "./corosync.js";
@@ -85,6 +85,18 @@ export function buildModel({ spec: loaded, inventory, resolveSecret, secretsOpti
       value: secret(s, ["pacemaker", "stonith", "devices", node, "secret_params", key]) ?? "",
       secret: true as const,
     }));
+  }
+  // Needed to connect at all, so read for read-only commands too; a problem is shown where the inventory names it.
+  for (const n of nodes) {
+    const ref = usesSudo(n.connection) ? n.connection.becomePassword : undefined;
+    if (!ref) continue;
+    const r = resolveSecret(ref.source);
+    const problem = "error" in r ? r.error : becomePasswordProblem(r.value);
+    if (problem || "error" in r) c.diags.push({ code: "inventory-become-password", severity: "error", message: `host '${n.name}': become password: ${problem}`, ...ref.at });
+    else {
+      n.becomePassword = r.value;
+      secrets.push(r.value);
+    }
   }
 
   if (hasErrors(c.diags)) throw new InputError(c.diags);

@@ -16,6 +16,7 @@ PACKAGES=(
   iptables                                       # fault tests cut a host's links inside it (INPUT and OUTPUT)
   procps psmisc                                  # ps/pidof/fuser, used by agents and the systemctl stand-in
   util-linux e2fsprogs                           # unshare/nsenter/losetup, mkfs.ext4 (normally present)
+  sudo openssl                                   # the hosts' become user (sudo, its password hash); become-sudo tests
 )
 
 [[ $(id -u) -eq 0 ]] || { echo "install-deps: must run as root (apt-get install)" >&2; exit 1; }

@@ -139,7 +139,7 @@ describe("known_hosts decisions, case by case", () => {
   });
 
   it("quotes ansible_become_user in the sudo command line", () => {
-    expect(remoteCommand({ user: "admin", become: true, becomeUser: "root; touch /tmp/x" }, "id")).toBe(`sudo -n -u 'root; touch /tmp/x' -- sh -c 'id'`);
+    expect(remoteCommand({ user: "admin", become: true, becomeUser: "root; touch /tmp/x" }, "id")).toBe(`sudo -k -n -u 'root; touch /tmp/x' -- sh -c 'id'`);
     expect(remoteCommand({ user: "root", become: true }, "id")).toBe("id");
   });
 });
