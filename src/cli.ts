@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { formatDiagnostic, InputError, type Diagnostic } from "./diagnostics.js";
 import type { Agent, Topology } from "./init.js";
-import { loadInventory } from "./inventory.js";
+import { loadInventory, type Inventory } from "./inventory.js";
 import { buildModel } from "./model/build.js";
 import type { Connections } from "./gather.js";
 import type { ClusterModel } from "./model/types.js";
@@ -29,12 +29,15 @@ Commands:
              bring a failed node back as a streaming standby (--check: the plan only, exit 2)
   switchover move the primary to a caught-up standby through Pacemaker (--to NODE; --check)
   init       write a commented starting spec for an inventory, with placeholders to fill (-o FILE, else stdout)
+  import     read a running cluster built by hand (or by pgha) into DIR/cluster.yml (-o DIR), changing
+             nothing, then compare it as diff does (exit 2 if something would still change)
   schema     print the spec's JSON Schema (for editors)
 
 Options:
   -i, --inventory FILE   Ansible inventory (YAML or INI)
   -s, --spec FILE        cluster spec (YAML)
-  -o, --out DIR          output directory (render); the spec file to write (init)
+  -o, --out DIR          output directory (render, import); the spec file to write (init)
+      --inventory-out    import: also write DIR/hosts.yml for the cluster's nodes
   -t, --templates DIR    templates that override the built-in ones
   -p, --playbook FILE    playbook for apply (default: build.yml, or reconfigure.yml on a built cluster)
       --check            apply: show what would change, change nothing (exit 2 if something would)
@@ -55,7 +58,7 @@ Options:
       --host-key POLICY  strict (default: known_hosts must hold the key) or accept-new
       --topology T       init: streaming-replication (default) or shared-disk
       --agent A          init: pgsql (default) or pgsqlms (PAF)
-      --group NAME       init: the inventory group of the cluster's hosts (default: the only group with them)
+      --group NAME       init, import: the inventory group of the cluster's hosts (default: the only group with them)
       --json             machine-readable output
   -v, --verbose          more detail
   -h, --help             this help
@@ -93,6 +96,7 @@ interface Options extends ClearFlags, Partial<Record<AllowFlag, boolean>> {
   topology?: string;
   agent?: string;
   group?: string;
+  "inventory-out"?: boolean;
   json: boolean;
   verbose: boolean;
 }
@@ -126,6 +130,7 @@ function parse(argv: string[]): { command: string; opts: Options } {
         topology: { type: "string" },
         agent: { type: "string" },
         group: { type: "string" },
+        "inventory-out": { type: "boolean", default: false },
         version: { type: "boolean", short: "V", default: false },
         json: { type: "boolean", default: false },
         verbose: { type: "boolean", short: "v", default: false },
@@ -159,10 +164,11 @@ function connectionOptions(opts: Options): { connectTimeoutMs: number; hostKeyPo
 }
 
 /** inventory + spec -> model: every check of the input, before touching any host. */
-function loadModel(opts: Options, secretsOptional = false): ClusterModel {
+function loadModel(opts: Options, secretsOptional = false, keep?: (inventory: Inventory) => void): ClusterModel {
   const specPath = need(opts, "spec", "-s/--spec");
   const spec = loadSpec(specPath);
   const inventory = loadInventory(need(opts, "inventory", "-i/--inventory"));
+  keep?.(inventory);
   const model = buildModel({ spec, inventory, resolveSecret: secretResolver(process.env, dirname(resolve(specPath))), secretsOptional });
   return model;
 }
@@ -186,10 +192,11 @@ async function playbooks() {
  * Opens the connections once the input is known to be good, so the SSH handshakes run while the
  * command's own modules load; `use` gets them (and must not close them), they close after it.
  */
-async function connected<T>(model: ClusterModel, opts: Options, io: Io, use: (c: ReturnType<typeof connectionOptions> & { connections: Promise<Connections> }) => Promise<T>): Promise<T> {
-  const { connectAll } = await import("./gather.js");
+async function connected<T>(model: ClusterModel, opts: Options, io: Io, use: (c: ReturnType<typeof connectionOptions> & { connections: Promise<Connections> }) => Promise<T>, reach: "all" | "reachable" = "all"): Promise<T> {
+  const { connectAll, connectReachable } = await import("./gather.js");
   const transport = connectionOptions(opts);
-  const connections = io.connect ? io.connect(model) : connectAll(model, transport);
+  // apply decides itself about a node it cannot reach (degraded.ts); the other commands need every node.
+  const connections = io.connect ? io.connect(model) : (reach === "all" ? connectAll : connectReachable)(model, transport);
   connections.catch(() => undefined); // awaited inside `use`; this only keeps Node from reporting it unhandled meanwhile
   try {
     return await use({ ...transport, connections });
@@ -264,6 +271,35 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         }
         return EXIT.ok;
       }
+      case "import": {
+        const out = need(opts, "out", "-o/--out");
+        const inventory = loadInventory(need(opts, "inventory", "-i/--inventory"));
+        const { pickGroup } = await import("./init.js");
+        const { formatReport, runImport } = await import("./import-run.js");
+        const run = await runImport(inventory, pickGroup(inventory, opts.group), out, opts["inventory-out"] ?? false, connectionOptions(opts));
+        try {
+          if (!json) {
+            io.out(`wrote ${run.written.join(", ")}`);
+            for (const l of formatReport(run.report)) io.out(l);
+          }
+          // The same comparison as pgha diff, of the spec just written against the cluster it came from.
+          const specPath = run.written[0]!;
+          const model = buildModel({ spec: loadSpec(specPath), inventory, resolveSecret: secretResolver(process.env, dirname(resolve(specPath))), secretsOptional: true });
+          secrets = model.secrets;
+          const rendered = await renderOf(model, opts);
+          const { diffCluster, formatDiff } = await import("./diff.js");
+          const result = await diffCluster(model, rendered, { ...connectionOptions(opts), connections: Promise.resolve(run.connections) });
+          if (json) io.out(maskSecrets(JSON.stringify({ ok: true, written: run.written, report: run.report, diff: result }, null, 2), secrets));
+          else if (result.differences === 0) io.out("diff: no differences");
+          else {
+            io.out(`diff: ${result.differences} difference(s) would still change on apply:`);
+            for (const l of formatDiff(result, opts.verbose)) io.out(maskSecrets(l, secrets));
+          }
+          return result.differences > 0 ? EXIT.changes : EXIT.ok;
+        } finally {
+          run.connections.forEach((c) => c.close());
+        }
+      }
       case "validate": {
         const model = loadModel(opts);
         secrets = model.secrets;
@@ -291,7 +327,8 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         return EXIT.ok;
       }
       case "apply": {
-        const model = loadModel(opts);
+        let inventory: Inventory | undefined;
+        const model = loadModel(opts, false, (inv) => (inventory = inv));
         secrets = model.secrets;
         printWarnings(io, model.warnings);
         const limit = opts.limit?.split(",").map((x) => x.trim()).filter(Boolean);
@@ -313,11 +350,13 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
             ...connection,
             clear: RUNTIME_STATE.filter((s) => opts[`clear-${s}`]),
             rollingRestart: opts["rolling-restart"],
+            // A node the spec drops is reached, to drain it, as the inventory says (node-leave.ts).
+            outsider: (name) => inventory?.hosts.get(name)?.connection,
             allow: DISRUPTIONS.filter((d) => opts[DISRUPTION_FLAGS[d].slice(2) as AllowFlag]),
             renderer: json ? "silent" : process.stdout.isTTY && !process.env.CI ? "default" : "simple",
             log: (l) => io.err(maskSecrets(l, model.secrets)),
           });
-        });
+        }, opts.diff ? "all" : "reachable");
         const status = result.status;
         if (json) io.out(maskSecrets(JSON.stringify({ ok: true, check: opts.check, changed: result.changed, bootstrap: result.bootstrap, tasks: result.reports, status: status?.status }, null, 2), secrets));
         else {

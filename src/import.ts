@@ -579,8 +579,9 @@ function postgresFiles(spec: Spec, f: ImportFacts, report: ImportReport): void {
   for (const n of nodes.filter((x) => x !== primary)) {
     const live = parsePostgresqlConf(host(n.name)?.postgresqlConf ?? []);
     if (!live.size) continue;
-    const own = differing(n, live).out;
+    const { out: own, absent } = differing(n, live);
     if (Object.keys(own).length) members[n.name]!.parameters = own;
+    if (absent.length) report.notes.push(`postgresql.conf: ${n.name}'s file leaves ${absent.join(", ")} at PostgreSQL's default, where pgha would set them as on ${primary.name}`);
   }
   report.mapped.push(`postgresql.parameters: ${Object.keys(spec.postgresql.parameters ?? {}).length} beyond pgha's defaults`);
 
@@ -613,7 +614,12 @@ function keepRaw(spec: Spec, f: ImportFacts, config: XNode | undefined, report: 
   const statements = crmStatements(f.crmShow ?? "");
   const text: string[] = [];
   for (const id of ids) {
-    const s = statements.get(id);
+    // A password in a kept element never reaches the spec file: a placeholder stands in its place.
+    const s = statements.get(id)?.replace(/(\s)([A-Za-z_][\w-]*)=("(?:[^"\\]|\\.)*"|\S+)/g, (all, sp: string, key: string) => {
+      if (!SECRET_PARAM.test(key)) return all;
+      report.secrets.push(`pacemaker.extra_crm: ${id}'s ${key} is "<FILL: ${key}>": write the value there (extra_crm takes no env or file reference), or model the device`);
+      return `${sp}${key}="<FILL: ${key}>"`;
+    });
     if (s) {
       text.push(s);
       report.kept.push(`${id} (${s.split("\n").find((l) => !l.startsWith("#"))!.split(/\s/)[0]})`);

@@ -37,7 +37,7 @@ const fill = (what: string) => JSON.stringify(placeholder(what));
 const envName = (node: string) => `PGHA_FENCE_${node.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_PASSWORD`;
 
 /** The group named, or the only group (besides all and ungrouped) with two hosts or more, or all. */
-function pickGroup(inv: Inventory, named?: string): string {
+export function pickGroup(inv: Inventory, named?: string): string {
   if (named !== undefined) {
     if (!inv.groups.has(named)) throw initError(`inventory ${inv.file} has no group '${named}'`, `one of: ${[...inv.groups.keys()].join(", ")}`);
     return named;
