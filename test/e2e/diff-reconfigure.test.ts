@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { labSh } from "./lab-helpers.js";
 import { clusterOn, onHost, pgha, psqlOn, specEdited, until, where } from "./pgha-helpers.js";
+import { actionKeys, logMarks, loggedTransitions } from "./scheduler-log.js";
 
 const INV = ["-i", "inventories/sr-pgsql-2node/hosts.yml"];
 const SPEC = "inventories/sr-pgsql-2node/cluster.yml";
@@ -64,11 +65,22 @@ describe("diff and reconfigure on sr-pgsql-2node", () => {
     expect({ pg1: fileHashes("pg1"), pg2: fileHashes("pg2"), epoch: epoch() }).toEqual(before);
   });
 
-  it("apply applies them online; the cluster is healthy and diff is clean again", async () => {
+  /** What apply --check predicts that Pacemaker will do, as crm_predict's --json detail carries it. */
+  const predicted = async (spec: string, ...flags: string[]) => {
+    const c = await pgha(["apply", "--check", "--json", ...flags, ...INV, "-s", spec]);
+    return (JSON.parse(c.stdout).tasks.find((t: { detail?: unknown }) => t.detail)?.detail.prediction.actions ?? []) as { action: string; resource?: string; node?: string }[];
+  };
+
+  it("apply applies them online, as predicted: Pacemaker's logged transition is the plan; the cluster is healthy and diff is clean again", async () => {
     const spec = changed();
+    const plan = await predicted(spec);
+    expect(actionKeys(plan)).toEqual(["restart vip-master pg1", "restart vip-rep pg1"]);
+    const marks = logMarks(["pg1", "pg2"]);
     const a = await pgha(["apply", ...INV, "-s", spec]);
     expect(a.code, a.output).toBe(0);
     await healthy();
+    // The first transition with actions after the change is the one the change caused.
+    expect(actionKeys(loggedTransitions(marks).find((t) => t.length) ?? [])).toEqual(actionKeys(plan));
     expect(onHost("pg1", "ip -4 -o addr show eth1")).toContain("10.117.1.110/24");
     expect(onHost("pg1", "cibadmin -Q -o rsc_defaults")).toMatch(/name="migration-threshold" value="3"/);
     const d = await pgha(["diff", ...INV, "-s", spec]);
@@ -260,7 +272,12 @@ describe("diff and reconfigure on sr-pgsql-2node", () => {
 
   it("with the flag it is applied, and apply succeeds only if the cluster settled as planned", async () => {
     const primary = where(clusterOn("pg1"), "pgsql", "Promoted")[0]!;
+    const plan = await predicted(repAsync(), "--allow-primary-restart");
+    expect(actionKeys(plan)).toContain(`restart pgsql ${primary}`);
+    const marks = logMarks(["pg1", "pg2"]);
     const a = await pgha(["apply", "--allow-primary-restart", ...INV, "-s", repAsync()], { timeoutMs: 600_000 });
+    // What Pacemaker scheduled for the change is what diff said; what followed (a failover) is judged below.
+    expect(actionKeys(loggedTransitions(marks).find((t) => t.length) ?? [])).toEqual(actionKeys(plan));
     expect(onHost("pg1", "cibadmin -Q -o resources")).toMatch(/name="rep_mode" value="async"/);
     const after = clusterOn("pg1");
     const asPlanned = where(after, "pgsql", "Promoted").join() === primary && after.nodes.every((n) => !n.failcounts.length);
