@@ -11,14 +11,14 @@ import type { RuntimeState } from "./cib-script.js";
 import { clusterStatusTable, reuse, settled, statusFromProbes, statusProbe, statusView, type StatusView } from "./cluster-status.js";
 import type { HostFacts } from "./facts.js";
 import { gatherFactsWith, withConnections, type Connections } from "./gather.js";
-import type { ClusterModel } from "./model/types.js";
+import type { ClusterModel, ClusterNode } from "./model/types.js";
 import { PlainLines } from "./plain-lines.js";
 import { holds, type Playbook, type PlaybookTask } from "./playbook.js";
 import type { RenderedCluster } from "./render.js";
 import { maskSecrets } from "./secrets.js";
 import { joiningNodes } from "./node-join.js";
 import { MODULE_IMPLS, TaskError, type HostCtx, type RunCtx, type TaskResult } from "./tasks.js";
-import type { HostKeyPolicy } from "./transport.js";
+import { connect, type Connection, type HostKeyPolicy } from "./transport.js";
 
 export interface ApplyOptions {
   check: boolean;
@@ -40,6 +40,8 @@ export interface ApplyOptions {
   allow?: readonly Disruption[];
   /** The node a job is about (recover NODE, switchover --to NODE). */
   target?: string;
+  /** How to reach a host of the inventory that the spec does not name: a node that leaves (tasks/node-leave.ts). */
+  outsider?: (name: string) => ClusterNode["connection"] | undefined;
   /** A job on a built cluster (recover, switchover): never a build, whatever state the nodes are in. */
   built?: boolean;
   log: (line: string) => void;
@@ -125,6 +127,17 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, choo
       allow: opts.allow,
       trace: (node, line) => opts.verbose && opts.log(`${node}: ${line}`),
       early: () => (reports.some((r) => r.status === "changed") ? undefined : early),
+      reach: async (name) => {
+        const connection = opts.outsider?.(name);
+        if (!connection) return "it is not in the inventory";
+        try {
+          const c = await connect({ name, id: 0, links: [], connection, isPrimary: false }, opts);
+          outsiders.push(c);
+          return c;
+        } catch (e) {
+          return (e as Error).message;
+        }
+      },
       // A module may wait through another node (recover polls via the primary): its own task shows it.
       progress: (node, line) => {
         const t = running.get(node) ?? [...running.values()].at(-1);
@@ -132,6 +145,7 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, choo
       },
     };
     const running = new Map<string, { output?: string }>();
+    const outsiders: Connection[] = [];
     const notified = new Set<string>();
     const runTask = (task: PlaybookTask): Task => ({
       title: task.name,
@@ -176,6 +190,8 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, choo
     } catch (e) {
       if (e instanceof ApplyError || e instanceof TaskError) throw e instanceof ApplyError ? e : new ApplyError(e.message, reports);
       throw new ApplyError(maskSecrets((e as Error).message, model.secrets), reports);
+    } finally {
+      outsiders.forEach((c) => c.close());
     }
     for (const t of playbook.tasks) if (!holds(t.when, state)) reports.push({ task: t.name, node: "-", status: "skipped" });
     const changed = reports.filter((r) => r.status === "changed").length;

@@ -3,6 +3,7 @@
 // the live CIB and on the desired one, both with the live status section. What the change adds is
 // compared with what the operator allowed; a surprise stops the run here, with nothing touched.
 import { desiredCib } from "./cib-script.js";
+import { shq } from "./shell.js";
 import { keepLiveNodeListScript, nodeListResource, removedPrimaryRefusal } from "./node-join.js";
 import { truthy } from "./runtime-switches.js";
 import { missingFlags, parseSimulation, predict, primaryOf, type Prediction } from "./transition.js";
@@ -21,12 +22,15 @@ const SIMULATION = "--- pgha: transitions ---";
 /**
  * After the desired-CIB script said CHANGED: the live CIB's transition, a mark, the desired CIB's. With
  * `inPlace` (the pgsql resource), the desired CIB is simulated with the live node_list, which pgha sets
- * in place without a restart (node-join.ts).
+ * in place without a restart (node-join.ts). A node of the live CIB that `nodes` (the spec's) lacks is
+ * simulated in standby: apply drains it before the CIB changes (tasks/node-leave.ts), so what stops
+ * there is its own, not another node's instance that a smaller clone-max would pick.
  */
-export function simulateScript(dir: string, inPlace?: string): string {
-  const desired = inPlace ? `${dir}/cib-simulated.xml` : `${dir}/cib-desired.xml`;
-  const keep = inPlace ? [`cp ${dir}/cib-desired.xml ${desired}`, keepLiveNodeListScript(inPlace, `${dir}/cib-live.xml`, desired)] : [];
-  return [...keep, `crm_simulate -x ${dir}/cib-live.xml -S --output-as=xml`, `echo '${MARK}'`, `crm_simulate -x ${desired} -S --output-as=xml`].join("\n");
+export function simulateScript(dir: string, inPlace: string | undefined, nodes: string[]): string {
+  const desired = `${dir}/cib-simulated.xml`;
+  const drained = `for n in $(CIB_file=${dir}/cib-live.xml cibadmin -Q --xpath '//nodes/node' 2>/dev/null | sed -n 's/.* uname="\\([^"]*\\)".*/\\1/p'); do case ${shq(` ${nodes.join(" ")} `)} in *" $n "*) ;; *) CIB_file=${desired} crm_attribute -N "$n" -n standby -l forever --update=on >/dev/null;; esac; done`;
+  const keep = inPlace ? [keepLiveNodeListScript(inPlace, `${dir}/cib-live.xml`, desired)] : [];
+  return [`cp ${dir}/cib-desired.xml ${desired}`, drained, ...keep, `crm_simulate -x ${dir}/cib-live.xml -S --output-as=xml`, `echo '${MARK}'`, `crm_simulate -x ${desired} -S --output-as=xml`].join("\n");
 }
 
 /** Reads simulateScript's output into the change's consequences. Pure. */
@@ -46,7 +50,7 @@ export function describePlan(p: Prediction, missing: string[]): string {
 
 export async function crmPredict(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
   // Both transitions in the same command as the desired CIB, whose scratch files go when it ends.
-  const simulate = `if [ -s "$t"/cib.patch ]; then echo '${SIMULATION}'; ${simulateScript('"$t"', nodeListResource(ctx.model)).replace(/\n/g, "; ")}; fi`;
+  const simulate = `if [ -s "$t"/cib.patch ]; then echo '${SIMULATION}'; ${simulateScript('"$t"', nodeListResource(ctx.model), ctx.model.nodes.map((n) => n.name)).replace(/\n/g, "; ")}; fi`;
   const cib = desiredCib(ctx.rendered, (b) => Boolean(h.facts.binaries[b]), { clear: ctx.clear, then: simulate });
   const out = await must(ctx, h, cib.script, cib.stdin);
   if (!/^CHANGED$/m.test(out)) {

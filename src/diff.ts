@@ -6,6 +6,7 @@ import { authkeyDrifts } from "./authkey.js";
 import { flattenCib, isMoveConstraint, maskCibPatch, secretField, secretNvpairs, secretParams, summarize } from "./cib-diff.js";
 import { predictionOf, simulateScript } from "./cib-predict.js";
 import { nodeListResource } from "./node-join.js";
+import { leavePlan, leavingNodes } from "./node-leave.js";
 import { coveredFailCount, recoveryNeeds, recoveryWarning, type RecoveryNeed } from "./recovery-needs.js";
 import { desiredCib } from "./cib-script.js";
 import { missingFlags, type Prediction } from "./transition.js";
@@ -41,6 +42,8 @@ export interface CibDrift {
 
 export interface DiffResult {
   files: FileDrift[];
+  /** Nodes the running cluster has and the spec drops: what apply does to each (node-leave.ts). */
+  leaving?: string[];
   /** Undefined when Pacemaker runs nowhere (nothing to compare against). */
   cib?: CibDrift;
   warnings: string[];
@@ -75,7 +78,7 @@ async function fileDrifts(model: ClusterModel, rendered: RenderedCluster, node: 
 async function cibDrift(model: ClusterModel, rendered: RenderedCluster, node: string, facts: HostFacts, conn: Connection): Promise<{ drift: CibDrift; moves: string[]; switches: RuntimeSwitch[] }> {
   // One round trip: both CIBs, the patch and, when there is one, both transitions (from the script's scratch directory).
   const d = '"$t"';
-  const simulate = `if [ -s ${d}/cib.patch ]; then echo ${MARK}; ${simulateScript(d, nodeListResource(model)).replace(/\n/g, "; ")}; fi`;
+  const simulate = `if [ -s ${d}/cib.patch ]; then echo ${MARK}; ${simulateScript(d, nodeListResource(model), model.nodes.map((n) => n.name)).replace(/\n/g, "; ")}; fi`;
   const cib = desiredCib(rendered, (b) => Boolean(facts.binaries[b]), { then: `cat ${d}/cib-live.xml; echo ${MARK}; cat ${d}/cib-desired.xml; echo ${MARK}; cat ${d}/cib.patch; ${simulate}` });
   const r = await conn.exec(cib.script, { stdin: cib.stdin });
   if (r.code !== 0) throw new Error(`${node}: building the desired CIB failed: ${maskSecrets(r.stderr.trim().split("\n").slice(-3).join(" "), model.secrets)}`);
@@ -130,14 +133,16 @@ export async function diffCluster(model: ClusterModel, rendered: RenderedCluster
     const running = model.nodes.find((n) => facts[n.name]?.services.pacemaker === "active");
     let cib: CibDrift | undefined;
     const warnings: string[] = [];
+    const leaving: string[] = [];
     if (running) {
       const conn = conns.get(running.name)!;
       // crm_mon on a second channel of the same connection, alongside the CIB comparison: no round trip of its own.
       const [{ drift, moves, switches }, mon] = await Promise.all([cibDrift(model, rendered, running.name, facts[running.name]!, conn), conn.exec("crm_mon -1 --output-as=xml")]);
       cib = drift;
       warnings.push(...runtimeWarnings(model, mon, facts, moves, switches));
+      if (mon.code === 0) leaving.push(...leavingNodes(model, parseCrmMon(mon.stdout)).map((n) => leavePlan(n, model.nodes.map((x) => x.name))));
     } else warnings.push("Pacemaker runs on no node: the CIB was not compared");
-    return { files, cib, warnings, differences: files.length + (cib?.summary.length ?? 0) };
+    return { files, leaving, cib, warnings, differences: files.length + leaving.length + (cib?.summary.length ?? 0) };
   });
 }
 
@@ -149,6 +154,7 @@ export function formatDiff(r: DiffResult, verbose: boolean): string[] {
     if (f.diff) out.push(f.diff.trimEnd());
     else if (f.action === "update") out.push("    (content holds a secret: not shown)");
   }
+  out.push(...(r.leaving ?? []).map((l) => `--- leaves the cluster: ${l}`));
   if (r.cib && r.cib.summary.length) {
     out.push(`--- CIB (compared on ${r.cib.node}):`);
     out.push(...r.cib.summary.map((s) => `    ${s}`));

@@ -22,6 +22,7 @@ import { pgSwitchover } from "./tasks/switchover.js";
 import { crmPredict, settleAndVerify, type CibPlan } from "./cib-predict.js";
 import { clusterBoot } from "./tasks/cluster-boot.js";
 import { nodeJoin } from "./tasks/node-join.js";
+import { nodeLeave } from "./tasks/node-leave.js";
 import { nodeListInPlace } from "./tasks/node-list.js";
 import { pgPassword } from "./tasks/replication-password.js";
 import type { Disruption } from "./disruptions.js";
@@ -31,6 +32,9 @@ export interface HostCtx {
   conn: Connection;
   facts: HostFacts;
 }
+
+/** What a command needs: a host by name and its connection (a node that leaves the spec has no more). */
+export type Reachable = { node: { name: string }; conn: Connection };
 
 export interface RunCtx {
   model: ClusterModel;
@@ -56,6 +60,8 @@ export interface RunCtx {
    * no task of this run has changed anything: wait_for's first look, so a settled cluster costs no round trip.
    */
   early?: () => { cluster: ClusterStatus; streaming: string[] } | undefined;
+  /** A connection to a host of the inventory that the spec does not name (a node that leaves), or why there is none. */
+  reach?: (name: string) => Promise<Connection | string>;
   /** The live view's line while a module waits on a node: what is still missing and for how long. */
   progress?: (node: string, line: string) => void;
 }
@@ -74,7 +80,7 @@ export class TaskError extends Error {
   }
 }
 
-export async function exec(ctx: RunCtx, h: HostCtx, cmd: string, stdin?: string): Promise<ExecResult> {
+export async function exec(ctx: RunCtx, h: Reachable, cmd: string, stdin?: string): Promise<ExecResult> {
   ctx.trace(h.node.name, maskSecrets(`$ ${cmd.split("\n")[0]}${cmd.includes("\n") ? " ..." : ""}`, ctx.model.secrets));
   const r = await h.conn.exec(cmd, { stdin });
   for (const line of (r.stdout + r.stderr).split("\n").filter(Boolean)) ctx.trace(h.node.name, maskSecrets(`  ${line}`, ctx.model.secrets));
@@ -82,7 +88,7 @@ export async function exec(ctx: RunCtx, h: HostCtx, cmd: string, stdin?: string)
 }
 
 /** Runs a command that must succeed; the error names the host and carries the remote stderr, masked. */
-export async function must(ctx: RunCtx, h: HostCtx, cmd: string, stdin?: string): Promise<string> {
+export async function must(ctx: RunCtx, h: Reachable, cmd: string, stdin?: string): Promise<string> {
   const r = await exec(ctx, h, cmd, stdin);
   if (r.code !== 0) {
     const detail = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-5).join("\n");
@@ -743,5 +749,6 @@ export const MODULE_IMPLS: Record<ModuleName, Module> = {
   pg_recover: (ctx, h, args) => pgRecover(ctx, h, args),
   pg_switchover: (ctx, h, args) => pgSwitchover(ctx, h, args),
   node_join: (ctx, h, args) => nodeJoin(ctx, h, args),
+  node_leave: (ctx, h, args) => nodeLeave(ctx, h, args),
   pg_password: (ctx, h) => pgPassword(ctx, h),
 };

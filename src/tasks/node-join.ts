@@ -9,11 +9,11 @@
 import { slotName } from "../model/postgresql.js";
 import { joiningNodes } from "../node-join.js";
 import { exec, must, pgCtl, poll, psqlRows, TaskError, type HostCtx, type RunCtx, type TaskResult } from "../tasks.js";
-import { copyPrimaryCommand } from "./recover.js";
+import { asideCommand, copyPrimaryCommand } from "./recover.js";
 import { liveStatus, roles } from "./standby.js";
 
 /** Whether the pgsql agent names a replication slot per node (replication_slot_name). */
-const usesSlots = (ctx: RunCtx) =>
+export const usesSlots = (ctx: RunCtx) =>
   ctx.model.crm.primitives.find((p) => p.id === ctx.model.resourceIds.postgresql)?.params.some((kv) => kv.key === "replication_slot_name") ?? false;
 
 export async function nodeJoin(ctx: RunCtx, _h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
@@ -21,11 +21,13 @@ export async function nodeJoin(ctx: RunCtx, _h: HostCtx, args: Record<string, un
   if (!joining.length) return { changed: false };
   const hosts = ctx.hosts.filter((x) => joining.includes(x.node.name));
   const streaming = ctx.model.topology === "streaming-replication";
-  const copy = (x: HostCtx) => streaming && x.facts.dataDirectory !== "initialized";
+  // A joining node's own data is of no known age (a node that left keeps its data directory): it is
+  // moved aside, kept, and the node gets a fresh copy of the primary.
+  const aside = (x: HostCtx) => x.facts.dataDirectory === "initialized";
   const { s, via } = await liveStatus(ctx);
   const { primary, primaryHost } = roles(ctx, s);
   if (streaming && !primaryHost) throw new TaskError(joining.join(","), `no primary runs to copy ${joining.join(", ")} from; nothing was done for ${joining.length > 1 ? "them" : "it"}`);
-  const plan = hosts.map((x) => `${x.node.name}: ${copy(x) ? `pg_basebackup from ${primary}, ` : ""}start Pacemaker`).join("; ");
+  const plan = hosts.map((x) => `${x.node.name}: ${streaming ? `pg_basebackup from ${primary}${aside(x) ? " (its old data directory moved aside, kept)" : ""}, ` : ""}start Pacemaker`).join("; ");
   if (ctx.check) return { changed: true, msg: `would join ${plan}` };
   if (streaming) {
     // pg_hba.conf was pushed just before; the handler's reload comes only at the end of the run.
@@ -39,9 +41,13 @@ export async function nodeJoin(ctx: RunCtx, _h: HostCtx, args: Record<string, un
     }
   }
   for (const x of hosts) {
-    if (copy(x)) {
+    if (streaming) {
       const busy = (await exec(ctx, x, "pidof pg_basebackup")).stdout.trim();
       if (busy) throw new TaskError(x.node.name, `pg_basebackup of an earlier run still runs there (pid ${busy}); rerun once it has ended`);
+      if (aside(x)) {
+        if ((await exec(ctx, x, pgCtl(ctx, "status"))).code === 0) throw new TaskError(x.node.name, "PostgreSQL runs there outside Pacemaker; stop it before it joins");
+        await must(ctx, x, asideCommand(ctx, "mv"));
+      }
       await must(ctx, x, copyPrimaryCommand(ctx, ctx.model.postgresql.replication!.upstreamHost));
     }
     await must(ctx, x, "systemctl start pacemaker");

@@ -72,7 +72,7 @@ const PLAN: Record<Resync["how"], string> = {
  * Keeps DATADIR as DATADIR.pgha-<UTC time> (copied, or moved away); prints the path. -T: a link that
  * appears at that name is replaced or refused, never followed into another directory.
  */
-function asideCommand(ctx: RunCtx, verb: "cp -a" | "mv"): string {
+export function asideCommand(ctx: RunCtx, verb: "cp -a" | "mv"): string {
   const d = shq(ctx.model.postgresql.dataDirectory);
   return `a=${d}.pgha-$(date -u +%Y%m%d%H%M%S); while [ -e "$a" ] || [ -L "$a" ]; do sleep 1; a=${d}.pgha-$(date -u +%Y%m%d%H%M%S); done; ${verb} -T ${d} "$a" && echo "$a"`;
 }

@@ -1,13 +1,13 @@
 // Issue 17 on the lab: pg3 joins the running 2-node pgsql cluster with `pgha apply`, online. A client
 // writes through vip-master once a second the whole time; no write fails, the primary's postmaster is
 // the same, pg3 ends streaming, diff is clean and a second apply changes nothing.
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { LAB_SH, labSh, local } from "./lab-helpers.js";
+import { labSh, local } from "./lab-helpers.js";
 import { clusterOn, exampleArgs, onHost, pgha, psqlOn, settled, specEdited, until, where } from "./pgha-helpers.js";
+import { whileWriting } from "./writer.js";
 
 const TWO = exampleArgs("sr-pgsql-2node");
 const SPEC3 = () =>
@@ -24,14 +24,6 @@ const INV3 = () => {
   writeFileSync(file, readFileSync("inventories/sr-pgsql-2node/hosts.yml", "utf8").replace("        pg2: { ansible_host: 10.117.1.12 }\n", "$&        pg3: { ansible_host: 10.117.1.13 }\n"));
   return file;
 };
-
-/** A client on pg2's host: one INSERT through vip-master a second, each result a line in /tmp/writer.log, until /tmp/writer.stop exists. */
-const WRITER = [
-  "rm -f /tmp/writer.stop /tmp/writer.log; n=0",
-  "while [ ! -e /tmp/writer.stop ]; do n=$((n+1))",
-  "if PGPASSWORD=app-pw PGCONNECT_TIMEOUT=5 psql -X -q -h 10.117.1.100 -U app -d postgres -c \"INSERT INTO e2e VALUES ('w$n')\" >/dev/null 2>>/tmp/writer.err; then echo \"ok $n\"; else echo \"FAIL $n $(date +%T)\"; fi >> /tmp/writer.log",
-  "sleep 1; done",
-].join("\n");
 
 describe("pgha apply adds pg3 to the running 2-node pgsql cluster", () => {
   let spec: string;
@@ -62,21 +54,13 @@ describe("pgha apply adds pg3 to the running 2-node pgsql cluster", () => {
 
   it("joins pg3 while a client writes through vip-master: no failed write, the same postmaster, pg3 streams", async () => {
     const started = psqlOn("pg1", "SELECT pg_postmaster_start_time()");
-    const writer = spawn("bash", [LAB_SH, "exec", "pg2", "sh", "-c", WRITER], { stdio: "ignore" });
-    const done = new Promise((r) => writer.on("close", r));
-    try {
-      await until("the writer's first row", () => /^ok /m.test(onHost("pg2", "cat /tmp/writer.log 2>/dev/null || true")), 30_000, 1000);
+    const { lines: log, failed, errors } = await whileWriting("pg2", async () => {
       const r = await pgha(["apply", ...three()]);
       expect(r.code, r.output).toBe(0);
       expect(r.stdout).toMatch(/joined pg3: pg_basebackup from pg1, start Pacemaker/);
       expect(r.stdout).toMatch(/pgsql node_list pg1 pg2 -> pg1 pg2 pg3 \(in place, no restart\)/);
-      await new Promise((res) => setTimeout(res, 3000));
-    } finally {
-      onHost("pg2", "touch /tmp/writer.stop");
-      await done;
-    }
-    const log = onHost("pg2", "cat /tmp/writer.log").trim().split("\n");
-    expect(log.filter((l) => !l.startsWith("ok ")), onHost("pg2", "cat /tmp/writer.err 2>/dev/null || true")).toEqual([]);
+    });
+    expect(failed, errors).toEqual([]);
     expect(log.length).toBeGreaterThan(10);
     expect(psqlOn("pg1", "SELECT pg_postmaster_start_time()")).toBe(started);
     const s = clusterOn("pg1");
