@@ -1,6 +1,7 @@
 // apply: connect -> gather facts (one command per host) -> decide -> run the playbook's tasks in order,
 // hosts in parallel within a task -> run notified handlers -> report. Nothing runs before every host has
-// answered and every fact is in, so bad input or an unreachable host touches nothing.
+// answered and every fact is in, so bad input or an unreachable host touches nothing, except a node the
+// running cluster has as down (degraded.ts): the others are worked on and the run ends naming it.
 import type { Disruption } from "./disruptions.js";
 import { Listr, type ListrTask } from "listr2";
 
@@ -10,7 +11,8 @@ type Task = ListrTask<unknown, any, any>;
 import type { RuntimeState } from "./cib-script.js";
 import { clusterStatusTable, reuse, settled, statusFromProbes, statusProbe, statusView, type StatusView } from "./cluster-status.js";
 import type { HostFacts } from "./facts.js";
-import { gatherFactsWith, withConnections, type Connections } from "./gather.js";
+import { clusterView, connectAll, connectReachable, GatherError, gatherFactsWith, unreachableIn, unreachableMessage, withConnections, type Connections } from "./gather.js";
+import { degradedMessage, downNodes } from "./degraded.js";
 import type { ClusterModel, ClusterNode } from "./model/types.js";
 import { PlainLines } from "./plain-lines.js";
 import { holds, type Playbook, type PlaybookTask } from "./playbook.js";
@@ -80,14 +82,16 @@ export class ApplyError extends Error {
  * that is configured somewhere but not running everywhere is left for the operator to start, never torn
  * down by a build; only nodes without a configuration of their own (new, or back empty) join it.
  */
-export function decideBootstrap(model: ClusterModel, facts: Record<string, HostFacts>): boolean {
-  const running = model.nodes.filter((n) => facts[n.name]?.services.pacemaker === "active");
-  const configured = model.nodes.filter((n) => (facts[n.name]?.cib?.primitives ?? 0) > 0);
+export function decideBootstrap(model: ClusterModel, facts: Record<string, HostFacts>, down: string[] = []): boolean {
+  // A node that is down (the running cluster says so: degraded.ts) is neither stopped here nor new.
+  const nodes = model.nodes.filter((n) => !down.includes(n.name));
+  const running = nodes.filter((n) => facts[n.name]?.services.pacemaker === "active");
+  const configured = nodes.filter((n) => (facts[n.name]?.cib?.primitives ?? 0) > 0);
   if (configured.length === 0) return true;
-  if (running.length === model.nodes.length) return false;
+  if (running.length === nodes.length) return false;
   // New nodes (or ones that came back empty) join the running cluster: reconfigure.yml's node_join.
   const joining = joiningNodes(model, facts);
-  const stopped = model.nodes.filter((n) => !running.includes(n) && !joining.includes(n.name)).map((n) => n.name);
+  const stopped = nodes.filter((n) => !running.includes(n) && !joining.includes(n.name)).map((n) => n.name);
   if (!stopped.length) return false;
   const names = (pred: (n: (typeof model.nodes)[number]) => boolean) => configured.filter(pred).map((n) => n.name).join(", ");
   const live = names((n) => running.includes(n));
@@ -106,13 +110,21 @@ function targets(task: PlaybookTask, hosts: HostCtx[], limit?: string[]): HostCt
 
 /** `choose` picks the playbook once the facts say whether the cluster still has to be built. */
 export async function apply(model: ClusterModel, rendered: RenderedCluster, choose: Playbook | ((bootstrap: boolean) => Playbook), opts: ApplyOptions): Promise<ApplyResult> {
+  // A job on a built cluster (recover, switchover) needs every node; apply may go on without one that is down.
   return withConnections(model, opts, async (conns) => {
     // The status table is read with the facts too: after a run that changes nothing, that is the table.
     const { facts, probes } = await gatherFactsWith(model, conns, opts.check ? undefined : (_, i) => statusProbe(model, i === 0));
-    const bootstrap = opts.built ? false : decideBootstrap(model, facts);
+    const unreachable = unreachableIn(model, conns);
+    if (unreachable.length && opts.built) throw new GatherError(unreachableMessage(unreachable));
+    // Only a cluster that runs somewhere while a configured node is out of it is asked which nodes are down.
+    const stopped = [...conns.keys()].filter((n) => facts[n]!.services.pacemaker !== "active" && (facts[n]!.cib?.primitives ?? 0) > 0);
+    const asked = !opts.built && (unreachable.length > 0 || (stopped.length > 0 && stopped.length < conns.size));
+    const downs = asked ? downNodes(unreachable, stopped, await clusterView(conns, facts), opts.limit) : [];
+    const down = downs.map((d) => d.node);
+    const bootstrap = opts.built ? false : decideBootstrap(model, facts, down);
     const playbook = typeof choose === "function" ? choose(bootstrap) : choose;
     const state = { bootstrap, rollingRestart: opts.rollingRestart ?? false };
-    const hosts: HostCtx[] = model.nodes.map((n) => ({ node: n, conn: conns.get(n.name)!, facts: facts[n.name]! }));
+    const hosts: HostCtx[] = model.nodes.filter((n) => conns.has(n.name)).map((n) => ({ node: n, conn: conns.get(n.name)!, facts: facts[n.name]! }));
     const reports: TaskReport[] = [];
     const read = statusFromProbes(model, probes);
     const early = read && { cluster: read.cluster, streaming: Object.keys(read.replication).filter((n) => read.replication[n]!.startsWith("streaming/")) };
@@ -125,6 +137,7 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, choo
       clear: opts.clear,
       target: opts.target,
       allow: opts.allow,
+      down,
       trace: (node, line) => opts.verbose && opts.log(`${node}: ${line}`),
       early: () => (reports.some((r) => r.status === "changed") ? undefined : early),
       reach: async (name) => {
@@ -166,9 +179,9 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, choo
               } finally {
                 running.delete(h.node.name);
               }
-              reports.push({ task: task.name, node: h.node.name, status: r.changed ? "changed" : "ok", msg: r.msg, ...(r.detail ? { detail: r.detail } : {}) });
+              reports.push({ task: task.name, node: h.node.name, status: r.skipped ? "skipped" : r.changed ? "changed" : "ok", msg: r.msg, ...(r.detail ? { detail: r.detail } : {}) });
               if (r.changed) task.notify.forEach((n) => notified.add(n));
-              ht.title = `${h.node.name}: ${r.changed ? (opts.check ? "would change" : "changed") : "ok"}${r.msg ? ` (${maskSecrets(r.msg, model.secrets)})` : ""}`;
+              ht.title = `${h.node.name}: ${r.skipped ? "skipped" : r.changed ? (opts.check ? "would change" : "changed") : "ok"}${r.msg ? ` (${maskSecrets(r.msg, model.secrets)})` : ""}`;
             },
           })),
           { concurrent: true, exitOnError: true },
@@ -195,7 +208,8 @@ export async function apply(model: ClusterModel, rendered: RenderedCluster, choo
     }
     for (const t of playbook.tasks) if (!holds(t.when, state)) reports.push({ task: t.name, node: "-", status: "skipped" });
     const changed = reports.filter((r) => r.status === "changed").length;
+    if (down.length) throw new ApplyError(maskSecrets(degradedMessage(downs, changed, reports.filter((r) => r.status === "skipped" && r.node !== "-"), opts.check), model.secrets), reports);
     const status = opts.check ? undefined : changed === 0 && read && settled(model, read) ? statusView(model, read) : await clusterStatusTable(model, reuse(conns)).catch(() => undefined);
     return { changed, reports, bootstrap, playbook: playbook.name, facts, status };
-  });
+  }, opts.built ? connectAll : connectReachable);
 }

@@ -12,7 +12,8 @@ export function joiningNodes(model: ClusterModel, facts: Record<string, HostFact
   const configured = (n: string) => (facts[n]?.cib?.primitives ?? 0) > 0;
   const names = model.nodes.map((n) => n.name);
   if (!names.some((n) => runs(n) && configured(n))) return [];
-  return names.filter((n) => !runs(n) && !configured(n));
+  // A node without facts is out of reach this run (down), not new.
+  return names.filter((n) => facts[n] !== undefined && !runs(n) && !configured(n));
 }
 
 /**

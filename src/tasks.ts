@@ -55,6 +55,8 @@ export interface RunCtx {
   allow?: readonly Disruption[];
   /** crm_predict's finding, for crm_load. */
   cibPlan?: CibPlan;
+  /** Nodes this run goes on without: the running cluster has them as down (degraded.ts). Nothing waits for them. */
+  down?: string[];
   /**
    * The cluster as read with the facts (crm_mon, and the standbys streaming from the primary), as long as
    * no task of this run has changed anything: wait_for's first look, so a settled cluster costs no round trip.
@@ -71,6 +73,8 @@ export interface TaskResult {
   msg?: string;
   /** Structured findings for --json (crm_predict's plan). */
   detail?: Record<string, unknown>;
+  /** Left undone because it needs every node and one is down (msg says what): apply reports it and fails. */
+  skipped?: boolean;
 }
 
 export class TaskError extends Error {
@@ -423,12 +427,12 @@ export function heldBack(s: ClusterStatus | undefined, model: ClusterModel): str
   return r && (r.managed ? `${r.id} is held at target-role=${r.targetRole}` : `${r.id} is not managed`);
 }
 
-/** What is still missing for `condition`, or nothing when it holds. */
+/** What is still missing for `condition`, or nothing when it holds. `failed`: nodes not waited for (they need pgha recover, or are down). */
 export function missingFor(condition: string, s: ClusterStatus | undefined, model: ClusterModel, replicating: string[], failed: string[] = []): string[] {
   if (!s) return ["Pacemaker is not answering"];
   const missing: string[] = [];
   if (!s.quorum) missing.push("quorum");
-  const offline = model.nodes.filter((n) => !s.nodes.some((x) => x.name === n.name && x.online)).map((n) => n.name);
+  const offline = model.nodes.filter((n) => !failed.includes(n.name) && !s.nodes.some((x) => x.name === n.name && x.online)).map((n) => n.name);
   if (offline.length) missing.push(`nodes online: ${offline.join(", ")}`);
   if (condition === "online" || missing.length) return missing;
   const pgId = model.resourceIds.postgresql;
@@ -482,7 +486,7 @@ export async function poll(ctx: RunCtx, h: HostCtx, what: string, timeout: unkno
  */
 function waitForStep(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> | TaskResult {
   const e = ctx.check ? undefined : ctx.early?.();
-  if (e && !heldBack(e.cluster, ctx.model) && !missingFor(String(args.condition), e.cluster, ctx.model, e.streaming).length) {
+  if (e && !heldBack(e.cluster, ctx.model) && !missingFor(String(args.condition), e.cluster, ctx.model, e.streaming, ctx.down).length) {
     const away = awayNodes(e.cluster);
     return { changed: false, msg: away.length ? `not waited for ${away.join(", ")}: in standby or maintenance` : undefined };
   }
@@ -508,7 +512,7 @@ export async function waitFor(ctx: RunCtx, h: HostCtx, args: Record<string, unkn
       const r = await exec(ctx, ph, psqlRows(ctx, "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming'"));
       replicating = r.code === 0 ? r.stdout.split("\n").filter(Boolean) : [];
     }
-    return missingFor(condition, s, ctx.model, replicating, failed.map((f) => f.node));
+    return missingFor(condition, s, ctx.model, replicating, [...failed.map((f) => f.node), ...(ctx.down ?? [])]);
   });
   if (failed.length) throw new TaskError(h.node.name, `${failed.map(recoveryWarning).join("; ")}. The rest of the cluster is as the spec says; nothing that needs every node ran after this`);
   const away = s ? awayNodes(s) : [];
@@ -554,6 +558,7 @@ async function expectPrimary(ctx: RunCtx, h: HostCtx, primary: string | undefine
  * CIB too: they are saved first and written back before the configuration is loaded.
  */
 async function cibRebuild(ctx: RunCtx, h: HostCtx, args: Record<string, unknown>): Promise<TaskResult> {
+  if (ctx.down?.length) throw new TaskError(h.node.name, `refusing to rebuild the CIB while ${ctx.down.join(", ")} is down: it stops and starts every node. Nothing was changed`);
   if (ctx.check) return { changed: true, msg: `would stop Pacemaker on every node (${runningPrimary(await clusterStatus(ctx, h), ctx.model.resourceIds.postgresql) ?? "no primary"} last), clear the CIB, start it and load cluster.crm` };
   const attributes = permanentNodeAttributes(await must(ctx, h, "cibadmin -Q -o nodes"));
   const primary = await stopCluster(ctx, h);
@@ -635,6 +640,8 @@ async function corosyncApply(ctx: RunCtx, h: HostCtx, args: Record<string, unkno
     return { changed: true, msg };
   }
   const msg = `coordinated restart of the whole cluster: ${needRestart.join(", ")} cannot change at run time`;
+  // Not recorded either: the next run finds the change still to apply.
+  if (ctx.down?.length) return { changed: false, skipped: true, msg: `${msg}, and ${ctx.down.join(", ")} is down` };
   if (ctx.check) return { changed: true, msg: `would do a ${msg}` };
   const pacemakerRan = (await exec(ctx, h, "systemctl is-active --quiet pacemaker")).code === 0;
   const primary = await stopCluster(ctx, h);
@@ -706,6 +713,7 @@ async function pgRollingRestart(ctx: RunCtx, h: HostCtx, args: Record<string, un
   const primary = promotedNode(await clusterStatus(ctx, h), ctx.model.resourceIds.postgresql);
   const todo = ctx.hosts.filter((_, i) => pending[i]?.length).sort((a, b) => Number(a.node.name === primary) - Number(b.node.name === primary));
   if (!todo.length) return { changed: false };
+  if (ctx.down?.length) return { changed: false, skipped: true, msg: `${todo.map((x) => x.node.name).join(", ")} wait for a restart, and a rolling restart needs every node (${ctx.down.join(", ")} is down)` };
   const ph = ctx.hosts.find((x) => x.node.name === primary);
   if (ph) {
     const lowered = await loweredStandbyMinimums(ctx, ph);
