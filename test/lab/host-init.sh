@@ -37,6 +37,10 @@ mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5 devpts /dev/pts
 
 mount --bind "$LAB/hosts/$name/hosts" /etc/hosts
 mount --bind "$LAB/hosts/$name/hostname" /etc/hostname
+# Its own accounts and sudoers: the become user (see lab.sh make_become_user) exists only in the hosts.
+mount --bind "$LAB/hosts/$name/passwd" /etc/passwd
+mount --bind "$LAB/hosts/$name/shadow" /etc/shadow
+mount --bind "$LAB/hosts/$name/sudoers.d" /etc/sudoers.d
 # Workaround for the crm_attribute "-v -INFINITY" defect, see lab.sh.
 mount --bind "$LAB/ocf-shellfuncs" /usr/lib/ocf/lib/heartbeat/ocf-shellfuncs
 mount -o remount,bind,ro /usr/lib/ocf/lib/heartbeat/ocf-shellfuncs

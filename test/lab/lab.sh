@@ -60,7 +60,7 @@ PRIVATE_DIRS=(
   /etc/corosync /etc/ssh /etc/postgresql
   /var/lib/corosync /var/lib/pacemaker /var/lib/heartbeat
   /var/lib/postgresql /var/lib/pgsql /var/lib/systemd /var/lib/pgha
-  /root /usr/local/sbin
+  /root /usr/local/sbin /home
 )
 # The pgsql agent's default tmpdir (lock file, rep_mode.conf) is /var/lib/pgsql/tmp:
 # on a shared directory pg2 would see pg1's PGSQL.lock. Debian has no /var/lib/pgsql,
@@ -198,7 +198,7 @@ cmd_down() {
   fi
   # --one-file-system: if anything were still mounted below, refuse to descend into it.
   [[ -d $HOSTS_DIR ]] && rm -rf --one-file-system "$HOSTS_DIR"
-  rm -f "$INVENTORY" "$KNOWN_HOSTS" "$LAB/nodes" "$LAB/private-dirs"
+  rm -f "$INVENTORY" "$KNOWN_HOSTS" "$LAB/nodes" "$LAB/private-dirs" "$BECOME_PASSWORD"
   if [[ -f $MOUNTPOINTS_MADE ]]; then
     while read -r mp; do rmdir "$mp" 2>/dev/null || true; done <"$MOUNTPOINTS_MADE"
     rm -f "$MOUNTPOINTS_MADE"
@@ -211,7 +211,7 @@ cmd_down() {
 check_tools() {
   local missing=() t
   for t in ip nsenter unshare losetup mkfs.ext4 modprobe ssh-keygen /usr/sbin/sshd \
-           corosync pacemakerd crm_attribute crm pg_ctlcluster pidof ps; do
+           corosync pacemakerd crm_attribute crm pg_ctlcluster pidof ps sudo openssl; do
     command -v "$t" &>/dev/null || missing+=("$t")
   done
   [[ -f $OCF_FUNCS ]] || missing+=("$OCF_FUNCS")
@@ -341,8 +341,33 @@ EOF
   } >"$h/hosts"
   echo "$name" >"$h/hostname"
   install -m 755 "$BIN_DIR/systemctl" "$fs/usr/local/sbin/systemctl"
+  make_become_user "$name" "$idx"
 
   make_host_net "$name" "$idx"
+}
+
+# The become user (issue 17): pgadmin logs in with the lab's key and reaches root through Debian's sudo. On pg1
+# its sudoers rule asks for the password (in $BECOME_PASSWORD, new at each `up`), on the other hosts it is
+# NOPASSWD. The accounts and sudoers are each host's own files (host-init.sh bind-mounts them over /etc/passwd,
+# /etc/shadow and /etc/sudoers.d): the machine's own are read, never changed.
+BECOME_USER=pgadmin
+BECOME_UID=4117
+BECOME_PASSWORD=$LAB/become-password
+
+make_become_user() { # make_become_user NAME INDEX
+  local name=$1 idx=$2 h=$HOSTS_DIR/$1 fs=$HOSTS_DIR/$1/fs rule home=/home/$BECOME_USER
+  cp -p /etc/passwd "$h/passwd"
+  cp -p /etc/shadow "$h/shadow"
+  echo "$BECOME_USER:x:$BECOME_UID:100:pgha lab admin:$home:/bin/bash" >>"$h/passwd"
+  echo "$BECOME_USER:$(openssl passwd -6 -stdin <"$BECOME_PASSWORD"):$((EPOCHSECONDS / 86400)):0:99999:7:::" >>"$h/shadow"
+  install -d -m 755 "$fs/home"
+  install -d -o "$BECOME_UID" -g 100 -m 700 "$fs$home" "$fs$home/.ssh"
+  install -o "$BECOME_UID" -g 100 -m 600 "$KEY.pub" "$fs$home/.ssh/authorized_keys"
+  install -d -m 755 "$h/sudoers.d"
+  if ((idx == 1)); then rule="ALL=(ALL:ALL) ALL"; else rule="ALL=(ALL:ALL) NOPASSWD: ALL"; fi
+  echo "$BECOME_USER $rule" >"$h/sudoers.d/pgha-lab"
+  chmod 440 "$h/sudoers.d/pgha-lab"
+  visudo -cqf "$h/sudoers.d/pgha-lab" || die "$name: the sudoers rule for $BECOME_USER is not valid"
 }
 
 make_run_dir() { # a host's /run as it is at boot (a tmpfs on real hosts)
@@ -455,6 +480,9 @@ cmd_up() {
   for d in "${PRIVATE_DIRS[@]}"; do
     if [[ ! -d $d ]]; then mkdir -p "$d"; echo "$d" >>"$MOUNTPOINTS_MADE"; fi
   done
+
+  ! getent passwd "$BECOME_USER" >/dev/null && ! getent passwd "$BECOME_UID" >/dev/null || die "user $BECOME_USER or uid $BECOME_UID exists on this machine: the lab's become user needs both free"
+  (umask 077 && openssl rand -base64 18 >"$BECOME_PASSWORD")
 
   make_bridges
   make_shared_storage
