@@ -5,6 +5,7 @@
 // the way the manual does (iptables inside the host, never ifdown), checks who Pacemaker fenced and
 // where the primary and the VIPs went, then pgha recover and (where the primary moved) pgha switchover
 // fail back, and the cluster ends healthy, clean in diff, with pg1 the primary. One cluster for all.
+// Case 9 is apply's side of it: a spec change applied while the standby is down.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LAB_DIR, labSh } from "./lab-helpers.js";
@@ -14,8 +15,12 @@ const EXAMPLE = "sr-pgsql-2node";
 const DATA = "/var/lib/postgresql/15/pgha";
 /** Fenced for real, with demote/stop timeouts short enough that a hung PostgreSQL fails its stop within
  *  the test (case 5). */
-const SPEC = labFenced(EXAMPLE, ["  agent_params:\n", "  ops: { demote: { timeout: 30s }, stop: { timeout: 30s } }\n  agent_params:\n"]);
+const OPS: [string, string] = ["  agent_params:\n", "  ops: { demote: { timeout: 30s }, stop: { timeout: 30s } }\n  agent_params:\n"];
+const SPEC = labFenced(EXAMPLE, OPS);
 const ARGS = ["-i", `inventories/${EXAMPLE}/hosts.yml`, "-s", SPEC];
+/** The same with one pg_hba rule more (case 9). */
+const HBA_RULE = "    - { type: host, database: all, user: all, address: 192.0.2.0/24, method: reject, comment: \"case 9\" }\n";
+const HBA_ARGS = ["-i", `inventories/${EXAMPLE}/hosts.yml`, "-s", labFenced(EXAMPLE, OPS, ["  replication:\n", `${HBA_RULE}  replication:\n`])];
 
 const initPid = (h: string) => readFileSync(`${LAB_DIR}/hosts/${h}/init.pid`, "utf8").trim();
 /** A host as it is after a power cycle: a new init, and nothing running but sshd (and our own ps). */
@@ -28,6 +33,10 @@ function expectFreshlyBooted(h: string, initBefore: string): void {
 /** SURVIVOR's fencer says it rebooted HOST itself (its history keeps the newest success per target). */
 const fencedBy = (survivor: string, h: string) => expect(onHost(survivor, `stonith_admin --history ${h}`)).toMatch(new RegExp(`reboot of ${h} successful: delegate=${survivor}`));
 const postmasterStart = (h: string) => psqlOn(h, "SELECT pg_postmaster_start_time()");
+const confLoaded = (h: string) => psqlOn(h, "SELECT pg_conf_load_time()");
+const HBA = "/etc/postgresql/15/pgha/pg_hba.conf";
+/** Whether HOST's pg_hba.conf on disk has case 9's rule. */
+const hasHbaRule = (h: string) => onHost(h, `grep -c 192.0.2.0/24 ${HBA} || true`).trim() === "1";
 /** iptables rules that cut traffic on the host's interfaces both ways; `what` narrows it (e.g. "-p udp"). */
 const cutRules = (ifaces: string[], what = "") => ifaces.flatMap((i) => [`INPUT -i ${i} ${what} -j DROP`, `OUTPUT -o ${i} ${what} -j DROP`]);
 const cut = (h: string, rules: string[]) => onHost(h, rules.map((r) => `iptables -A ${r}`).join(" && "));
@@ -98,39 +107,30 @@ describe("the failure table, fenced for real on the lab", () => {
     await recoverAndFailBack("pg1", "pg2", "lan-cut");
   });
 
-  it("case 3, the primary powered off: pg2 fences it (the fence boots it), is promoted; pg1 is recovered", async () => {
+  /** Cases 3-5: a fault on the primary pg1 that pg2 answers by fencing it for real and taking over;
+   *  pg1 comes back freshly booted (the fence's power cycle), is recovered, and the primary fails back. */
+  async function primaryFenced(fault: () => void, value: string): Promise<void> {
     const before = initPid("pg1");
-    labSh(["poweroff", "pg1"]);
+    fault();
     await promotedOn("pg2");
-    viaVip("INSERT INTO e2e VALUES ('power-off')", "pg2");
+    viaVip(`INSERT INTO e2e VALUES ('${value}')`, "pg2");
     fencedBy("pg2", "pg1");
     await until("pg1 booted", () => initPid("pg1") !== before && onHost("pg1", "pidof sshd"), 60_000, 1000);
     expectFreshlyBooted("pg1", before);
-    await recoverAndFailBack("pg1", "pg2", "power-off");
-  });
+    await recoverAndFailBack("pg1", "pg2", value);
+  }
 
-  it("case 4, corosync killed on the primary: pg2 fences pg1 for real and is promoted; pg1 is recovered and streams", async () => {
-    const before = initPid("pg1");
-    onHost("pg1", "kill -9 $(pidof corosync)");
-    await promotedOn("pg2");
-    viaVip("INSERT INTO e2e VALUES ('corosync-killed')", "pg2");
-    fencedBy("pg2", "pg1");
-    expectFreshlyBooted("pg1", before);
-    await recoverAndFailBack("pg1", "pg2", "corosync-killed");
-  });
+  it("case 3, the primary powered off: pg2 fences it (the fence boots it), is promoted; pg1 is recovered", () => primaryFenced(() => labSh(["poweroff", "pg1"]), "power-off"));
 
-  it("case 5, the pgsql agent's demote/stop fails on the primary (PostgreSQL hung): pg1 is fenced, not blocked", async () => {
-    const before = initPid("pg1");
-    // A hung postmaster: signals stay pending, so the agent's stop waits until its timeout (30 s here);
-    // the failure it recovers from is injected as a monitor failure, as a hang would make one.
-    onHost("pg1", `kill -STOP $(head -1 ${DATA}/postmaster.pid)`);
-    onHost("pg1", "crm_resource --fail --resource pgsql --node pg1");
-    await promotedOn("pg2");
-    viaVip("INSERT INTO e2e VALUES ('stop-failed')", "pg2");
-    fencedBy("pg2", "pg1");
-    expectFreshlyBooted("pg1", before);
-    await recoverAndFailBack("pg1", "pg2", "stop-failed");
-  });
+  it("case 4, corosync killed on the primary: pg2 fences pg1 for real and is promoted; pg1 is recovered and streams", () => primaryFenced(() => onHost("pg1", "kill -9 $(pidof corosync)"), "corosync-killed"));
+
+  it("case 5, the pgsql agent's demote/stop fails on the primary (PostgreSQL hung): pg1 is fenced, not blocked", () =>
+    primaryFenced(() => {
+      // A hung postmaster: signals stay pending, so the agent's stop waits until its timeout (30 s here);
+      // the failure it recovers from is injected as a monitor failure, as a hang would make one.
+      onHost("pg1", `kill -STOP $(head -1 ${DATA}/postmaster.pid)`);
+      onHost("pg1", "crm_resource --fail --resource pgsql --node pg1");
+    }, "stop-failed"));
 
   // Both heartbeat links cut (UDP only: corosync's knet; the service LAN and replication stay up). With
   // two nodes both sides keep quorum and race to fence; priority-fencing-delay lets the primary's node
@@ -150,4 +150,49 @@ describe("the failure table, fenced for real on the lab", () => {
       await recoverAndFailBack("pg2", "pg1", `split-${round}`);
     });
   }
+
+  // A degraded cluster is still pgha's: apply goes on without a standby the cluster has as down, does
+  // what is safe on the others, fails naming it and the command to run, and never waits for it.
+  it("case 9, a pg_hba change while the standby is powered off: applied and reloaded on pg1 at once, the run names pg2 and pgha recover pg2", async () => {
+    const before = initPid("pg2");
+    labSh(["poweroff", "pg2"]);
+    // pg1 fences the lost node, and the fence boots it; then it goes off for good, as a standby whose
+    // hardware failed: the cluster has it offline and clean, and pgha cannot reach it.
+    await until("pg2 fenced and booted", () => initPid("pg2") !== before && onHost("pg2", "pidof sshd"), 120_000, 1000);
+    fencedBy("pg1", "pg2");
+    labSh(["poweroff", "pg2"]);
+    expect(psqlOn("pg1", "SHOW hba_file")).toBe(HBA);
+    const loaded = confLoaded("pg1");
+    const off = await pgha(["apply", ...HBA_ARGS]);
+    expect(off.code, off.output).toBe(1);
+    expect(off.stderr).toMatch(/pg2 is down \(pg2: cannot connect to [\d.]+:22: [^)]*\): applied where it is safe \(\d+ task\(s\) changed\)\. To recover: boot pg2, then run pgha recover pg2, and run this apply again for pg2's own files/);
+    expect(off.output).not.toMatch(/timed out after \d+s waiting/); // nothing waited for pg2 (its SSH connect timeout is all)
+    expect(hasHbaRule("pg1")).toBe(true);
+    expect(psqlOn("pg1", "SELECT count(*) FROM pg_hba_file_rules WHERE address = '192.0.2.0' AND auth_method = 'reject'")).toBe("1");
+    expect(confLoaded("pg1")).not.toBe(loaded); // reloaded, not only written
+    expect(where(clusterOn("pg1"), "pgsql", "Promoted")).toEqual(["pg1"]);
+    viaVip("INSERT INTO e2e VALUES ('hba-degraded')");
+
+    // Booted, Pacemaker stopped: the files are written there too, and recover is what is left.
+    labSh(["boot", "pg2"]);
+    const stopped = await pgha(["apply", ...HBA_ARGS]);
+    expect(stopped.code, stopped.output).toBe(1);
+    expect(stopped.stderr).toMatch(/pg2 is down \(Pacemaker is stopped there, and the cluster has it offline\): applied where it is safe \(\d+ task\(s\) changed\)\. To recover: run pgha recover pg2$/m);
+    expect(stopped.output).not.toMatch(/timed out after \d+s waiting/);
+    expect(hasHbaRule("pg2")).toBe(true);
+
+    expect(await recover("pg2")).toMatch(/^pg2 recovered: .*it streams from pg1 \(HS:sync\)$/);
+    await settled("pg1", "pg2");
+    const again = await pgha(["apply", ...HBA_ARGS]);
+    expect(again.code, again.output).toBe(0);
+    expect(again.stdout).toMatch(/ok: nothing changed/);
+    expect(psqlOn("pg2", "SELECT count(*) FROM e2e WHERE v = 'hba-degraded'")).toBe("1");
+    const d = await pgha(["diff", ...HBA_ARGS]);
+    expect(d.code, d.output).toBe(0);
+    expect(d.output).not.toMatch(/warning/i);
+    // Back to the spec the other cases use.
+    const back = await pgha(["apply", ...ARGS]);
+    expect(back.code, back.output).toBe(0);
+    expect(hasHbaRule("pg1") || hasHbaRule("pg2")).toBe(false);
+  });
 });
