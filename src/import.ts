@@ -606,7 +606,9 @@ function keepRaw(spec: Spec, f: ImportFacts, config: XNode | undefined, report: 
   const crm = renderCrm(spec);
   const rendered = new Set([...crm.primitives, ...crm.groups, ...crm.clones, ...crm.locations, ...crm.colocations, ...crm.orders].map((e) => e.id));
   const ids: string[] = [];
-  for (const r of kids(child(config, "resources"))) if (!rendered.has(r.attrs.id!)) ids.push(r.attrs.id!);
+  // crmsh shows a container's members as statements of their own, which must come first.
+  const withMembers = (r: XNode): string[] => [...kids(r).filter((c) => ["primitive", "group", "clone", "master"].includes(c.tag)).flatMap(withMembers), r.attrs.id!];
+  for (const r of kids(child(config, "resources"))) if (!rendered.has(r.attrs.id!)) ids.push(...withMembers(r));
   for (const c of kids(child(config, "constraints"))) if (!rendered.has(c.attrs.id!) && !c.attrs.id!.startsWith("cli-")) ids.push(c.attrs.id!);
   for (const [sec, own] of [["crm_config", "cib-bootstrap-options"], ["rsc_defaults", "rsc-options"], ["op_defaults", "op-options"]] as const) for (const s of kids(child(config, sec))) if (s.attrs.id !== own) ids.push(s.attrs.id!);
   for (const sec of ["alerts", "tags", "fencing-topology", "acls"]) for (const e of kids(child(config, sec))) ids.push(e.attrs.id ?? sec);

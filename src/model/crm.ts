@@ -198,7 +198,9 @@ export function crmModel(inp: CrmInputs): CrmModel {
   // STONITH first: one device per node, never run by the node it fences.
   if (stonithOn) {
     for (const n of nodes) {
-      const dev = pm.stonith!.devices![n.name]!;
+      const dev = pm.stonith!.devices?.[n.name];
+      // buildModel refuses a node without its device; pgha import renders such a spec to compare.
+      if (!dev) continue;
       const id = dev.id ?? `fence-${n.name}`;
       const params = [...pairs(dev.params), ...(inp.fenceSecrets[n.name] ?? [])];
       model.primitives.push(

@@ -120,3 +120,103 @@ describe("pgha import: the file formats", () => {
     ]);
   });
 });
+
+describe.skipIf(noCrm)("pgha import of a cluster built by hand in the Linux-HA Japan style", () => {
+  const crm = String.raw`property cib-bootstrap-options: \
+    no-quorum-policy=ignore \
+    stonith-enabled=true \
+    stonith-timeout=120s
+rsc_defaults rsc-options: \
+    resource-stickiness=INFINITY \
+    migration-threshold=1
+primitive prmStonith1-1 stonith:fence_ipmilan \
+    params pcmk_host_list=pg1 ip=192.168.100.11 username=admin password=Secret1-ipmi lanplus=1 \
+    op start interval=0s timeout=60s on-fail=restart \
+    op monitor interval=3600s timeout=60s on-fail=restart \
+    op stop interval=0s timeout=60s on-fail=ignore
+primitive prmStonith2-1 stonith:fence_ipmilan \
+    params pcmk_host_list=pg2 ip=192.168.100.12 username=admin password=Secret2-ipmi lanplus=1 \
+    op start interval=0s timeout=60s on-fail=restart \
+    op monitor interval=3600s timeout=60s on-fail=restart \
+    op stop interval=0s timeout=60s on-fail=ignore
+group grpStonith1 prmStonith1-1
+group grpStonith2 prmStonith2-1
+primitive pgsql ocf:heartbeat:pgsql \
+    params pgctl="/usr/lib/postgresql/15/bin/pg_ctl" psql="/usr/lib/postgresql/15/bin/psql" pgdata="/var/lib/pgsql/data" config="/var/lib/pgsql/data/postgresql.conf" start_opt="-p 5432" rep_mode=sync node_list="pg1 pg2" repuser=repl primary_conninfo_opt="keepalives_idle=60 keepalives_interval=5 keepalives_count=5" master_ip=192.168.2.3 restart_on_promote=true \
+    op start interval=0s timeout=300s on-fail=restart \
+    op monitor interval=10s timeout=60s on-fail=restart \
+    op monitor interval=9s timeout=60s on-fail=restart role=Master \
+    op promote interval=0s timeout=300s on-fail=restart \
+    op demote interval=0s timeout=300s on-fail=stop \
+    op notify interval=0s timeout=60s \
+    op stop interval=0s timeout=300s on-fail=block
+primitive vip-master ocf:heartbeat:IPaddr2 params ip=192.168.1.3 nic=eth1 cidr_netmask=24
+primitive vip-rep ocf:heartbeat:IPaddr2 params ip=192.168.2.3 nic=eth2 cidr_netmask=24
+group master-group vip-master vip-rep
+ms msPostgresql pgsql meta master-max=1 master-node-max=1 clone-max=2 clone-node-max=1 notify=true
+primitive prmPing ocf:pacemaker:ping params name=default_ping_set host_list="192.168.1.1" multiplier=100 \
+    op monitor interval=10s timeout=60s on-fail=restart
+clone clnPingCheck prmPing
+location rsc_location-msPostgresql-1 msPostgresql rule -inf: not_defined default_ping_set or default_ping_set lt 100
+location rsc_location-grpStonith1-2 grpStonith1 rule -inf: #uname eq pg1
+location rsc_location-grpStonith2-3 grpStonith2 rule -inf: #uname eq pg2
+colocation rsc_colocation-msPostgresql-clnPingCheck-1 inf: msPostgresql clnPingCheck
+colocation rsc_colocation-master-group-msPostgresql-2 inf: master-group msPostgresql:Master
+order rsc_order-clnPingCheck-msPostgresql-1 0: clnPingCheck msPostgresql symmetrical=false
+order rsc_order-msPostgresql-master-group-2 0: msPostgresql:promote master-group:start symmetrical=false
+order rsc_order-msPostgresql-master-group-3 0: msPostgresql:demote master-group:stop symmetrical=false
+`;
+  const corosync = (me: string) => `totem {\n  version: 2\n  cluster_name: lhaj\n  transport: knet\n  crypto_cipher: aes256\n  crypto_hash: sha256\n  interface {\n    linknumber: 0\n  }\n  interface {\n    linknumber: 1\n  }\n}\nnodelist {\n  node {\n    ring0_addr: 192.168.1.11\n    ring1_addr: 192.168.2.11\n    name: pg1\n    nodeid: 1\n  }\n  node {\n    ring0_addr: 192.168.1.12\n    ring1_addr: 192.168.2.12\n    name: pg2\n    nodeid: 2\n  }\n}\nquorum {\n  provider: corosync_votequorum\n  two_node: 1\n}\n# ${me}\n`;
+  const conf = "listen_addresses = '*'\nwal_level = replica\nmax_wal_senders = 10\nhot_standby = on\narchive_mode = on\narchive_command = 'cp %p /var/lib/pgsql/arc/%f'\nrestart_after_crash = off\ninclude '/var/lib/pgsql/tmp/rep_mode.conf' # added by pgsql RA\n";
+  const hba = "local all postgres peer\nhost replication repl 192.168.2.0/24 md5\n# applications\nhost all all 192.168.1.0/24 md5\n";
+
+  it("keeps the names, maps what pgha models, keeps the STONITH groups verbatim without their passwords, and says what it could not map", () => {
+    const { file } = scratchCib(crm, { pg1: { "pgsql-status": "PRI" }, pg2: { "pgsql-status": "HS:sync" } });
+    const crmShow = run("crm", ["-D", "plain", "configure", "show"], { ...process.env, CIB_file: file, HOME: mkdtempSync(join(tmpdir(), "pgha-import-")) });
+    const host = (name: string, i: number) => ({
+      name,
+      corosyncConf: corosync(name),
+      postgresqlConf: [{ path: "/var/lib/pgsql/data/postgresql.conf", text: conf }],
+      pgHba: hba,
+      pgVersion: 15,
+      pgpass: true,
+      addresses: [{ nic: "eth1", cidr: `192.168.1.1${i}/24` }, { nic: "eth2", cidr: `192.168.2.1${i}/24` }],
+      startOnBoot: false,
+    });
+    const { spec, report } = importCluster({ cib: readFileSync(file, "utf8"), crmShow, group: "pgsql", hosts: [host("pg1", 1), host("pg2", 2)] });
+    expect(spec.cluster).toEqual({ name: "lhaj", topology: "streaming-replication", nodes: { group: "pgsql", members: { pg1: { id: 1, links: ["192.168.1.11", "192.168.2.11"] }, pg2: { id: 2, links: ["192.168.1.12", "192.168.2.12"] } } } });
+    expect(spec.corosync.links).toEqual([{ interface: "eth1", subnet: "192.168.1.0/24" }, { interface: "eth2", subnet: "192.168.2.0/24" }]);
+    expect(spec.pacemaker?.syntax).toBe("ms");
+    expect(spec.pacemaker?.ids).toEqual({
+      ping: "prmPing",
+      ping_clone: "clnPingCheck",
+      location_ping: "rsc_location-msPostgresql-1",
+      colocation_ping: "rsc_colocation-msPostgresql-clnPingCheck-1",
+      colocation_vips: "rsc_colocation-master-group-msPostgresql-2",
+      order_ping: "rsc_order-clnPingCheck-msPostgresql-1",
+      order_promote: "rsc_order-msPostgresql-master-group-2",
+      order_demote: "rsc_order-msPostgresql-master-group-3",
+    });
+    expect(spec.pacemaker?.vips).toEqual({ master: { ip: "192.168.1.3", nic: "eth1", cidr_netmask: 24 }, replication: { ip: "192.168.2.3", nic: "eth2", cidr_netmask: 24 } });
+    expect(spec.postgresql).toMatchObject({
+      primary: "pg1",
+      data_directory: "/var/lib/pgsql/data",
+      config_directory: "/var/lib/pgsql/data",
+      replication: { user: "repl", password: { env: "PGHA_REPL_PASSWORD" }, hba_method: "md5" },
+      archive: { archive_command: "cp %p /var/lib/pgsql/arc/%f" },
+      agent_params: { start_opt: "-p 5432", restart_on_promote: "true" },
+      ops: { notify: { timeout: "60s" }, demote: { on_fail: "stop" }, stop: { on_fail: "block" } },
+      // pgha's own rules come first in what it renders; the cluster's own are kept as they are.
+      hba: [
+        { type: "host", database: "replication", user: "repl", address: "192.168.2.0/24", method: "md5" },
+        { type: "host", database: "all", user: "all", address: "192.168.1.0/24", method: "md5", comment: "applications" },
+      ],
+    });
+    expect(report.kept).toEqual(["prmStonith1-1 (primitive)", "grpStonith1 (group)", "prmStonith2-1 (primitive)", "grpStonith2 (group)", "rsc_location-grpStonith1-2 (location)", "rsc_location-grpStonith2-3 (location)"]);
+    expect(spec.pacemaker?.extra_crm).toMatch(/^primitive prmStonith1-1 stonith:fence_ipmilan .*password="<FILL: password>"/ms);
+    expect(stringify(spec)).not.toMatch(/Secret[12]-ipmi/);
+    expect(report.secrets.join("\n")).not.toMatch(/Secret[12]-ipmi/);
+    expect(report.secrets.filter((s) => s.includes("<FILL: password>"))).toHaveLength(2);
+    expect(report.notes.join("\n")).toContain("no fence device of its own (a top-level stonith resource banned from the node) was found for pg1, pg2");
+  });
+});
