@@ -318,11 +318,24 @@ export function importCluster(f: ImportFacts): { spec: Spec; report: ImportRepor
   if (opDefaults) pacemaker.op_defaults = Object.fromEntries(nvpairs(opDefaults).map((kv) => [kv.key, scalar(kv.value)]));
   report.mapped.push("pacemaker: cluster properties, rsc_defaults, op_defaults");
 
-  // Fencing: a top-level stonith device with a -INFINITY location for one node is that node's device.
+  // Fencing: a stonith device kept off one node is that node's device: a top-level one by a -INFINITY
+  // location, or one alone in a group (Linux-HA Japan's grpStonithN) by a rule #uname eq NODE on the group.
   const devices: NonNullable<NonNullable<Spec["pacemaker"]>["stonith"]>["devices"] = {};
-  for (const p of resources.filter((r) => r.tag === "primitive" && r.attrs.class === "stonith")) {
-    const loc = constraints.find((c) => c.tag === "rsc_location" && c.attrs.rsc === p.attrs.id && c.attrs.node && /^-inf/i.test(c.attrs.score ?? ""));
-    const node = loc?.attrs.node;
+  const isStonith = (r: XNode) => r.tag === "primitive" && r.attrs.class === "stonith";
+  const fences = [
+    ...resources.filter(isStonith).map((p) => ({ p, group: undefined as string | undefined })),
+    ...resources.filter((g) => g.tag === "group" && kids(g).length === 1 && isStonith(kids(g)[0]!)).map((g) => ({ p: kids(g)[0]!, group: g.attrs.id })),
+  ];
+  const banned = (c: XNode): string | undefined => {
+    if (c.attrs.node) return /^-inf/i.test(c.attrs.score ?? "") ? c.attrs.node : undefined;
+    const rules = kids(c, "rule");
+    const e = kids(rules[0], "expression");
+    return rules.length === 1 && /^-inf/i.test(rules[0]!.attrs.score ?? "") && kids(rules[0]).length === 1 && e[0]?.attrs.attribute === "#uname" && e[0].attrs.operation === "eq" ? e[0].attrs.value : undefined;
+  };
+  for (const { p, group } of fences) {
+    const target = group ?? p.attrs.id;
+    const loc = constraints.find((c) => c.tag === "rsc_location" && c.attrs.rsc === target && banned(c) !== undefined && (group !== undefined || c.attrs.node !== undefined));
+    const node = loc ? banned(loc) : undefined;
     if (!node || !(node in members) || devices[node]) continue;
     const dev: NonNullable<typeof devices>[string] = { agent: agentOf(p) };
     for (const kv of params(p)) {
@@ -335,13 +348,14 @@ export function importCluster(f: ImportFacts): { spec: Spec; report: ImportRepor
     const mon = kids(child(p, "operations"), "op").find((o) => o.attrs.name === "monitor");
     if (mon && mon.attrs.interval !== "3600s") dev.monitor_interval = mon.attrs.interval;
     if (p.attrs.id !== `fence-${node}`) dev.id = p.attrs.id;
-    if (loc!.attrs.id !== `location-${p.attrs.id}`) dev.location_id = loc!.attrs.id;
+    if (group) dev.group = group;
+    if (loc!.attrs.id !== `location-${target}`) dev.location_id = loc!.attrs.id;
     devices[node] = dev;
   }
   pacemaker.stonith = stonithEnabled ? { enabled: true, devices } : { enabled: false };
   if (stonithEnabled) {
     const missing = nodeNames.filter((n) => !devices[n]);
-    if (missing.length) report.notes.push(`STONITH is on, but no fence device of its own (a top-level stonith resource banned from the node) was found for ${missing.join(", ")}: a STONITH group is not modeled; fill in pacemaker.stonith.devices`);
+    if (missing.length) report.notes.push(`STONITH is on, but no fence device of its own (a stonith resource, alone or alone in a group, banned from the node) was found for ${missing.join(", ")}: fill in pacemaker.stonith.devices`);
     report.mapped.push(`pacemaker.stonith: ${Object.keys(devices).length} fence devices`);
   }
 
@@ -479,8 +493,9 @@ export function importCluster(f: ImportFacts): { spec: Spec; report: ImportRepor
   agentParamsAndOps(spec, pgPrim, report);
   postgresFiles(spec, f, report);
 
-  // What the model does not produce is kept verbatim.
+  // What the model does not produce is kept verbatim; what it produces otherwise is said.
   keepRaw(spec, f, config, report);
+  primitiveDifferences(spec, all, report);
   return { spec, report };
 }
 
@@ -599,6 +614,25 @@ function postgresFiles(spec: Spec, f: ImportFacts, report: ImportReport): void {
   const ownMissing = own.filter((o) => !live.some((l) => same(l.rule, o)));
   if (ownMissing.length) report.notes.push(`pg_hba.conf: pgha adds its own ${ownMissing.length} rule(s) (local administration by the OS user, replication between the nodes) ahead of the live ones`);
   report.mapped.push(`postgresql.hba: ${rules.length} rules`);
+}
+
+/** Modeled primitives whose params, meta or ops the render writes otherwise (values of secrets unseen). */
+function primitiveDifferences(spec: Spec, all: XNode[], report: ImportReport): void {
+  const role = (r: string | undefined) => ({ Master: "Promoted", Slave: "Unpromoted" })[r ?? ""] ?? r ?? "";
+  for (const r of renderCrm(spec).primitives) {
+    const live = all.find((x) => x.tag === "primitive" && x.attrs.id === r.id);
+    if (!live) continue;
+    const pairs = (kvs: KeyValue[], secret: (k: string) => boolean) => kvs.map((kv) => `${kv.key}=${secret(kv.key) ? "(secret)" : kv.value}`).join(" ");
+    const isSecret = (k: string) => r.params.some((x) => x.key === k && x.secret);
+    const ops = (o: { name: string; interval: string; timeout: string; role: string; onFail: string }[]) => o.map((x) => `${x.name}/${x.interval}/${x.timeout}/${role(x.role)}/${x.onFail}`).join(" ");
+    const liveOps = kids(child(live, "operations"), "op").map((o) => ({ name: o.attrs.name ?? "", interval: o.attrs.interval ?? "", timeout: o.attrs.timeout ?? "", role: o.attrs.role ?? "", onFail: o.attrs["on-fail"] ?? "" }));
+    const what = [
+      pairs(params(live), isSecret) !== pairs(r.params, isSecret) ? "params (their values or order)" : undefined,
+      pairs(kids(live, "meta_attributes").flatMap(nvpairs), () => false) !== pairs(r.meta, () => false) ? "meta attributes" : undefined,
+      ops(liveOps) !== ops(r.ops.map((o) => ({ ...o, role: o.role ?? "", onFail: o.onFail ?? "" }))) ? "operations" : undefined,
+    ].filter(Boolean);
+    if (what.length) report.notes.push(`${r.id}: pgha writes its ${what.join(", ")} otherwise than the live resource: apply would rewrite them`);
+  }
 }
 
 /** Every configuration element the spec's render does not hold, in crmsh's words, into extra_crm. */

@@ -30,6 +30,7 @@ export interface SpecFenceDevice {
   monitor_interval?: string;
   id?: string;
   location_id?: string;
+  group?: string;
 }
 
 export interface SpecOp {

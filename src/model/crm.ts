@@ -210,7 +210,12 @@ export function crmModel(inp: CrmInputs): CrmModel {
           op(id, "stop", { interval: "0s", timeout: "60s", onFail: "ignore" }, undefined, roles),
         ]),
       );
-      model.locations.push({ id: dev.location_id ?? `location-${id}`, resource: id, score: "-inf", node: n.name, rules: [] });
+      if (dev.group) {
+        // Linux-HA Japan's STONITH group: the group, not the device, is kept off the node, by a rule.
+        const loc = dev.location_id ?? `location-${dev.group}`;
+        model.groups.push({ id: dev.group, members: [id], meta: [], metaId: `${dev.group}-meta_attributes` });
+        model.locations.push({ id: loc, resource: dev.group, rules: [{ id: `${loc}-rule`, score: "-inf", expression: `#uname eq ${n.name}` }] });
+      } else model.locations.push({ id: dev.location_id ?? `location-${id}`, resource: id, score: "-inf", node: n.name, rules: [] });
     }
   }
 

@@ -21,6 +21,7 @@ export interface PcsSection {
 /** Why a model has no pcs form, or undefined when it has one. */
 export function pcsUnavailable(crm: CrmModel): string | undefined {
   if (crm.extra) return "the spec's pacemaker.extra_crm is crm syntax, which pcs cannot load";
+  if (crm.groups.some((g) => g.members.some((m) => crm.primitives.find((p) => p.id === m)?.agent.startsWith("stonith:")))) return "a fence device in a group (pacemaker.stonith.devices.*.group): pcs puts no stonith resource in a group";
   if (crm.clones.some((c) => c.keyword === "ms")) return "pacemaker.syntax ms makes a master resource, which pcs cannot create (the default syntax makes the same promotable clone)";
   return undefined;
 }

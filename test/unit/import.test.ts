@@ -6,7 +6,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { importCluster, parseHba, parsePostgresqlConf, type ImportFacts } from "../../src/import.js";
+import { parseInventory } from "../../src/inventory.js";
+import { buildModel } from "../../src/model/build.js";
+import { secretResolver } from "../../src/secrets.js";
+import { parseSpec } from "../../src/spec.js";
+import { importCluster, parseXml, parseHba, parsePostgresqlConf, type ImportFacts } from "../../src/import.js";
 import type { ClusterModel } from "../../src/model/types.js";
 import { loadTemplates, renderCluster, type RenderedCluster } from "../../src/render.js";
 import { build, EXAMPLES, exampleText, renderExample } from "./helpers.js";
@@ -142,7 +146,7 @@ primitive prmStonith2-1 stonith:fence_ipmilan \
 group grpStonith1 prmStonith1-1
 group grpStonith2 prmStonith2-1
 primitive pgsql ocf:heartbeat:pgsql \
-    params pgctl="/usr/lib/postgresql/15/bin/pg_ctl" psql="/usr/lib/postgresql/15/bin/psql" pgdata="/var/lib/pgsql/data" config="/var/lib/pgsql/data/postgresql.conf" start_opt="-p 5432" rep_mode=sync node_list="pg1 pg2" repuser=repl primary_conninfo_opt="keepalives_idle=60 keepalives_interval=5 keepalives_count=5" master_ip=192.168.2.3 restart_on_promote=true \
+    params pgctl="/usr/lib/postgresql/15/bin/pg_ctl" psql="/usr/lib/postgresql/15/bin/psql" pgdata="/var/lib/pgsql/data" config="/var/lib/pgsql/data/postgresql.conf" start_opt="-p 5432" rep_mode=sync node_list="pg1 pg2" restore_command="cp /var/lib/pgsql/arc/%f %p" repuser=repl primary_conninfo_opt="keepalives_idle=60 keepalives_interval=5 keepalives_count=5" master_ip=192.168.2.3 restart_on_promote=true \
     op start interval=0s timeout=300s on-fail=restart \
     op monitor interval=10s timeout=60s on-fail=restart \
     op monitor interval=9s timeout=60s on-fail=restart role=Master \
@@ -170,7 +174,7 @@ order rsc_order-msPostgresql-master-group-3 0: msPostgresql:demote master-group:
   const conf = "listen_addresses = '*'\nwal_level = replica\nmax_wal_senders = 10\nhot_standby = on\narchive_mode = on\narchive_command = 'cp %p /var/lib/pgsql/arc/%f'\nrestart_after_crash = off\ninclude '/var/lib/pgsql/tmp/rep_mode.conf' # added by pgsql RA\n";
   const hba = "local all postgres peer\nhost replication repl 192.168.2.0/24 md5\n# applications\nhost all all 192.168.1.0/24 md5\n";
 
-  it("keeps the names, maps what pgha models, keeps the STONITH groups verbatim without their passwords, and says what it could not map", () => {
+  it("keeps the names, maps what pgha models (the STONITH groups too, their passwords as references) and renders it back into crmsh", () => {
     const { file } = scratchCib(crm, { pg1: { "pgsql-status": "PRI" }, pg2: { "pgsql-status": "HS:sync" } });
     const crmShow = run("crm", ["-D", "plain", "configure", "show"], { ...process.env, CIB_file: file, HOME: mkdtempSync(join(tmpdir(), "pgha-import-")) });
     const host = (name: string, i: number) => ({
@@ -203,7 +207,7 @@ order rsc_order-msPostgresql-master-group-3 0: msPostgresql:demote master-group:
       data_directory: "/var/lib/pgsql/data",
       config_directory: "/var/lib/pgsql/data",
       replication: { user: "repl", password: { env: "PGHA_REPL_PASSWORD" }, hba_method: "md5" },
-      archive: { archive_command: "cp %p /var/lib/pgsql/arc/%f" },
+      archive: { restore_command: "cp /var/lib/pgsql/arc/%f %p", archive_command: "cp %p /var/lib/pgsql/arc/%f" },
       agent_params: { start_opt: "-p 5432", restart_on_promote: "true" },
       ops: { notify: { timeout: "60s" }, demote: { on_fail: "stop" }, stop: { on_fail: "block" } },
       // pgha's own rules come first in what it renders; the cluster's own are kept as they are.
@@ -212,11 +216,33 @@ order rsc_order-msPostgresql-master-group-3 0: msPostgresql:demote master-group:
         { type: "host", database: "all", user: "all", address: "192.168.1.0/24", method: "md5", comment: "applications" },
       ],
     });
-    expect(report.kept).toEqual(["prmStonith1-1 (primitive)", "grpStonith1 (group)", "prmStonith2-1 (primitive)", "grpStonith2 (group)", "rsc_location-grpStonith1-2 (location)", "rsc_location-grpStonith2-3 (location)"]);
-    expect(spec.pacemaker?.extra_crm).toMatch(/^primitive prmStonith1-1 stonith:fence_ipmilan .*password="<FILL: password>"/ms);
+    expect(spec.pacemaker?.stonith).toEqual({
+      enabled: true,
+      devices: {
+        pg1: { agent: "stonith:fence_ipmilan", params: { pcmk_host_list: "pg1", ip: "192.168.100.11", username: "admin", lanplus: 1 }, secret_params: { password: { env: "PGHA_FENCE_PG1_PASSWORD" } }, id: "prmStonith1-1", group: "grpStonith1", location_id: "rsc_location-grpStonith1-2" },
+        pg2: { agent: "stonith:fence_ipmilan", params: { pcmk_host_list: "pg2", ip: "192.168.100.12", username: "admin", lanplus: 1 }, secret_params: { password: { env: "PGHA_FENCE_PG2_PASSWORD" } }, id: "prmStonith2-1", group: "grpStonith2", location_id: "rsc_location-grpStonith2-3" },
+      },
+    });
+    expect(report.kept).toEqual([]);
+    // What the spec cannot say is said: pgha writes a secret param last, and its own ops of ping and the VIPs.
+    expect(report.notes).toEqual(expect.arrayContaining([
+      "prmStonith1-1: pgha writes its params (their values or order) otherwise than the live resource: apply would rewrite them",
+      "vip-master: pgha writes its operations otherwise than the live resource: apply would rewrite them",
+    ]));
     expect(stringify(spec)).not.toMatch(/Secret[12]-ipmi/);
     expect(report.secrets.join("\n")).not.toMatch(/Secret[12]-ipmi/);
-    expect(report.secrets.filter((s) => s.includes("<FILL: password>"))).toHaveLength(2);
-    expect(report.notes.join("\n")).toContain("no fence device of its own (a top-level stonith resource banned from the node) was found for pg1, pg2");
+    expect(report.secrets.filter((s) => /set PGHA_FENCE_PG[12]_PASSWORD/.test(s))).toHaveLength(2);
+
+    // Rendered with the passwords given, real crmsh loads it: the STONITH groups as the sheet made them.
+    const inventory = "all:\n  children:\n    pgsql:\n      hosts:\n        pg1: { ansible_host: 192.168.1.11 }\n        pg2: { ansible_host: 192.168.1.12 }\n";
+    const model = buildModel({ spec: parseSpec(stringify(spec), "cluster.yml"), inventory: parseInventory(inventory, "hosts.yml"), resolveSecret: secretResolver({ PGHA_REPL_PASSWORD: "r", PGHA_FENCE_PG1_PASSWORD: "Secret1-ipmi", PGHA_FENCE_PG2_PASSWORD: "Secret2-ipmi" }) });
+    const again = renderCluster(model, loadTemplates());
+    expect(again.pcs).toEqual({ unavailable: expect.stringContaining("pcs puts no stonith resource in a group") });
+    const element = (xml: string, re: RegExp) => re.exec(xml)?.[0];
+    const loaded = readFileSync(scratchCib(again.crm, { pg1: {}, pg2: {} }).file, "utf8");
+    expect(loaded).toMatch(/<group id="grpStonith1">\s*<primitive id="prmStonith1-1" class="stonith" type="fence_ipmilan">/);
+    // The same element (XML attributes have no order).
+    const location = /<rsc_location id="rsc_location-grpStonith2-3"[\s\S]*?<\/rsc_location>/;
+    expect(parseXml(element(loaded, location)!)).toEqual(parseXml(element(readFileSync(file, "utf8"), location)!));
   });
 });
