@@ -1,10 +1,11 @@
 // Issue 17 on the lab: pg3 joins the running 2-node pgsql cluster with `pgha apply`, online. A client
 // writes through vip-master once a second the whole time; no write fails, the primary's postmaster is
-// the same, pg3 ends streaming, diff is clean and a second apply changes nothing.
+// the same, pg3 ends streaming, diff is clean and a second apply changes nothing. Then pg3 leaves again.
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { slotName } from "../../src/model/postgresql.js";
 import { labSh, local } from "./lab-helpers.js";
 import { clusterOn, exampleArgs, onHost, pgha, psqlOn, settled, specEdited, until, where } from "./pgha-helpers.js";
 import { whileWriting } from "./writer.js";
@@ -118,5 +119,28 @@ describe("pgha apply adds pg3 to the running 2-node pgsql cluster", () => {
     const again = await pgha(["apply", ...three()]);
     expect(again.code, again.output).toBe(0);
     expect(again.stdout).toMatch(/ok: nothing changed/);
+  });
+
+  it("pg3 leaves again (pgsql 3 -> 2) while a client writes: node_list in place, pg2 the sync standby, pg3's slot gone", async () => {
+    const started = psqlOn("pg1", "SELECT pg_postmaster_start_time()");
+    // pg3 stays in the inventory, outside the cluster's group: that is how pgha reaches it to drain it.
+    const inv2 = join(mkdtempSync(join(tmpdir(), "pgha-e2e-inv-")), "hosts.yml");
+    writeFileSync(inv2, readFileSync(TWO[1]!, "utf8").replace("  vars:\n", "    retired:\n      hosts:\n        pg3: { ansible_host: 10.117.1.13 }\n  vars:\n"));
+    const { failed, errors } = await whileWriting("pg2", async () => {
+      const r = await pgha(["apply", "-i", inv2, "-s", TWO[3]!]);
+      expect(r.code, r.output).toBe(0);
+      expect(r.stdout).toMatch(/left: pg3: standby until nothing runs there/);
+      expect(r.stdout).toMatch(/forgot pg3: removed from the CIB, replication slots dropped on pg1/);
+      expect(r.stdout).toMatch(/pgsql node_list pg1 pg2 pg3 -> pg1 pg2 \(in place, no restart\)/);
+    });
+    expect(failed, errors).toEqual([]);
+    expect(psqlOn("pg1", "SELECT pg_postmaster_start_time()")).toBe(started);
+    const s = clusterOn("pg1");
+    expect(s.nodes.map((n) => n.name).sort()).toEqual(["pg1", "pg2"]);
+    expect(where(s, "pgsql", "Promoted")).toEqual(["pg1"]);
+    expect(s.nodes.find((n) => n.name === "pg2")?.attributes["pgsql-status"]).toBe("HS:sync");
+    expect(psqlOn("pg1", `SELECT count(*) FROM pg_replication_slots WHERE slot_name = '${slotName("pg3")}'`)).toBe("0");
+    const d = await pgha(["diff", "-i", inv2, "-s", TWO[3]!]);
+    expect(d.code, d.output).toBe(0);
   });
 });
