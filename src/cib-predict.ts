@@ -6,7 +6,7 @@ import { desiredCib } from "./cib-script.js";
 import { shq } from "./shell.js";
 import { keepLiveNodeListScript, nodeListResource, removedPrimaryRefusal } from "./node-join.js";
 import { truthy } from "./runtime-switches.js";
-import { missingFlags, parseSimulation, predict, primaryOf, type Prediction } from "./transition.js";
+import { missingFlags, parseSimulation, predict, primaryOf, ROLLED, type Prediction } from "./transition.js";
 import { clusterStatus, exec, must, runningPrimary, TaskError, type HostCtx, type RunCtx, type TaskResult } from "./tasks.js";
 import type { ClusterStatus } from "./status.js";
 
@@ -44,7 +44,7 @@ export function predictionOf(out: string, postgresql: string): Prediction {
 
 /** The flag hint and the plan, as one message. */
 export function describePlan(p: Prediction, missing: string[]): string {
-  const head = p.lines.length ? `Pacemaker would: ${p.lines.join("; ")}` : "Pacemaker would change nothing that runs";
+  const head = (p.lines.length ? `Pacemaker would: ${p.lines.join("; ")}` : "Pacemaker would change nothing that runs") + (p.rolls ? `; ${ROLLED}` : "");
   return missing.length ? `${head}. Not applied: this needs ${missing.join(" and ")}` : head;
 }
 

@@ -9,7 +9,7 @@ import { nodeListResource } from "./node-join.js";
 import { leavePlan, leavingNodes } from "./node-leave.js";
 import { coveredFailCount, recoveryNeeds, recoveryWarning, type RecoveryNeed } from "./recovery-needs.js";
 import { desiredCib } from "./cib-script.js";
-import { missingFlags, type Prediction } from "./transition.js";
+import { missingFlags, ROLLED, type Prediction } from "./transition.js";
 import type { HostFacts } from "./facts.js";
 import { gatherFacts, withConnections, type Connections } from "./gather.js";
 import type { ClusterModel } from "./model/types.js";
@@ -166,6 +166,7 @@ export function formatDiff(r: DiffResult, verbose: boolean): string[] {
     out.push(...p.lines.map((l) => `    ${l}`));
     const flags = missingFlags(p, []);
     if (flags.length) out.push(`    apply needs ${flags.join(" and ")}`);
+    if (p.rolls) out.push(`    ${ROLLED}`);
   }
   out.push(...r.warnings.map((w) => `warning: ${w}`));
   out.push(r.differences === 0 ? "no differences" : `${r.differences} difference(s)`);

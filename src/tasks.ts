@@ -24,6 +24,7 @@ import { clusterBoot } from "./tasks/cluster-boot.js";
 import { nodeJoin } from "./tasks/node-join.js";
 import { nodeLeave } from "./tasks/node-leave.js";
 import { nodeListInPlace } from "./tasks/node-list.js";
+import { maintenanceOn, rolledCibChange } from "./tasks/cib-rolled.js";
 import { pgPassword } from "./tasks/replication-password.js";
 import type { Disruption } from "./disruptions.js";
 
@@ -390,6 +391,9 @@ async function crmLoad(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
   // The pgsql agent's node_list first, in place: the patch would restart every instance for it.
   const inPlace = await nodeListInPlace(ctx, h);
   if (ctx.cibPlan && ctx.check) return { changed: true, msg: inPlace };
+  if (ctx.cibPlan?.prediction?.rolls && ctx.model.topology !== "shared-disk" && !(await maintenanceOn(ctx, h))) {
+    return { changed: true, msg: [inPlace, await rolledCibChange(ctx, h, 300)].filter(Boolean).join("; ") };
+  }
   // The patch is applied by the command that builds it (its scratch files go when it ends): the status before it is read first.
   const before = ctx.cibPlan && !ctx.check ? await clusterStatus(ctx, h) : undefined;
   const cib = desiredCib(ctx.rendered, (b) => Boolean(h.facts.binaries[b]), { clear: ctx.clear, then: ctx.check ? undefined : applyCibPatch() });

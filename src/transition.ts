@@ -26,6 +26,11 @@ export interface Prediction {
   disruptions: Disruption[];
   /** One line per action, for people, with what it means for PostgreSQL. */
   lines: string[];
+  /**
+   * The primary's restart comes only from PostgreSQL's own resource definition (a parameter of the
+   * agent): apply --allow-primary-restart rolls it instead (tasks/cib-rolled.ts), standbys first.
+   */
+  rolls?: boolean;
 }
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", isArray: (name) => ["rsc_action", "node_action"].includes(name) });
@@ -107,8 +112,13 @@ export function predict(desired: PlannedAction[], live: PlannedAction[], ids: { 
     const role = a.nextRole ? ` (${a.role} -> ${a.nextRole})` : a.role ? ` (${a.role})` : "";
     return `${where}: ${a.action} ${a.resource ?? ""}${role}`.trimEnd() + (a.reason ? `, due to ${a.reason}` : "") + (meaning ? `: ${meaning}` : "");
   });
-  return { actions, disruptions: [...disruptions], lines };
+  const own = actions.filter((a) => /definition change/.test(a.reason ?? ""));
+  const rolls = disruptions.size === 1 && disruptions.has("restart-primary") && own.length > 0 && own.every((a) => a.resource === ids.postgresql);
+  return { actions, disruptions: [...disruptions], lines, ...(rolls ? { rolls } : {}) };
 }
+
+/** What apply does instead of the restart Pacemaker would make, when it rolls the change. */
+export const ROLLED = "apply --allow-primary-restart rolls it instead: the standbys stop, the CIB changes under maintenance mode, the standbys start with it, then a switchover and the old primary restarts as a standby";
 
 /** The flags a prediction needs that the user did not pass. */
 export function missingFlags(p: Prediction, allowed: readonly Disruption[]): string[] {

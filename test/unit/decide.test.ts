@@ -70,6 +70,7 @@ describe("formatDiff", () => {
       "--- Pacemaker would (crm_simulate on pg1):",
       "    pg1: restart pgsql (Promoted), due to resource definition change: the primary's PostgreSQL restarts: writes fail meanwhile, and the pgsql agent may promote a standby instead",
       "    apply needs --allow-primary-restart",
+      "    apply --allow-primary-restart rolls it instead: the standbys stop, the CIB changes under maintenance mode, the standbys start with it, then a switchover and the old primary restarts as a standby",
       "1 difference(s)",
     ]);
     expect(formatDiff(cib(predict([], [], { postgresql: "pgsql" })), false).slice(2, 3)).toEqual(["--- Pacemaker would change nothing that runs (crm_simulate on pg1)"]);

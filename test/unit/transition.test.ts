@@ -49,6 +49,15 @@ describe("predict", () => {
     expect(p.lines[1]).toMatch(/^pg2: restart pgsql \(Unpromoted\).*a standby restarts/);
     expect(missingFlags(p, [])).toEqual(["--allow-primary-restart"]);
     expect(missingFlags(p, ["restart-primary"])).toEqual([]);
+    // Only PostgreSQL's own parameter restarts it: apply rolls the change instead (standbys first).
+    expect(p.rolls).toBe(true);
+  });
+
+  it("a primary restart that another resource's change causes, or one that comes with a move, is not rolled", () => {
+    const vipToo = [...recorded("rep-mode-async"), ...recorded("vip-master-address")];
+    expect(predict(vipToo, [], ids).rolls).toBeUndefined();
+    expect(predict([...recorded("rep-mode-async"), ...recorded("primary-monitor-failed")], [], ids).rolls).toBeUndefined();
+    expect(predict(recorded("vip-master-address"), [], ids).rolls).toBeUndefined();
   });
 
   it("a vip-master address change restarts the VIPs on the primary's node and nothing of PostgreSQL", () => {
