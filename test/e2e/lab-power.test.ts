@@ -1,9 +1,11 @@
 // lab.sh poweroff / boot: a host that loses power vanishes from the network without a word (no FIN, no RST),
 // keeps what it wrote to disk, loses what it held in memory, and comes back with only sshd running.
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { beforeAll, describe, expect, it } from "vitest";
-import { connect, hostAddr, labSh, sh } from "./lab-helpers.js";
+import { connect, hostAddr, LAB_DIR, LAB_SH, labSh, local, sh, waitFor, type ShResult } from "./lab-helpers.js";
 
 /** Whether a TCP connection to ADDR:22 (already open) hears anything, a close included, within ms. */
 function openConnection(address: string): Promise<{ events: string[]; socket: Socket }> {
@@ -22,6 +24,36 @@ function openConnection(address: string): Promise<{ events: string[]; socket: So
   });
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const initPid = (h: string) => readFileSync(`${LAB_DIR}/hosts/${h}/init.pid`, "utf8").trim();
+/** Whether PID is still a lab host's init (a killed one is gone, or a zombie with no command line). */
+const isInit = (pid: string) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("host-init.sh");
+  } catch {
+    return false;
+  }
+};
+/** `lab.sh ARGS` in the background. */
+function labShAsync(args: string[]): Promise<ShResult> {
+  return new Promise((resolve) => {
+    const child = spawn("bash", [LAB_SH, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+/** pg2 is up: its new init runs, and sshd answers with its own key. */
+async function expectBooted(initBefore: string): Promise<void> {
+  expect(initPid("pg2")).not.toBe(initBefore);
+  const c = await connect(hostAddr("pg2"));
+  try {
+    expect((await sh(c, "hostname")).trim()).toBe("pg2");
+  } finally {
+    c.dispose();
+  }
+}
 
 describe("lab.sh poweroff and boot", () => {
   const token = randomBytes(6).toString("hex");
@@ -75,5 +107,32 @@ describe("lab.sh poweroff and boot", () => {
       c.dispose();
     }
     expect(labSh(["boot", "pg2"], { allowFail: true }).stderr).toMatch(/host pg2 is running/);
+  });
+
+  // Pacemaker fences a powered-off host within seconds: the fence's reboot can come while `poweroff` still
+  // ends processes and waits for the host's veths to go. It used to boot into that (the poweroff then
+  // deleted the booted host's new veths, or the boot failed on "File exists"); it now waits for the
+  // poweroff, finds the host off and only boots it.
+  it("a fence's reboot while a poweroff is still under way waits for it, then boots the host", async () => {
+    const before = initPid("pg2");
+    const off = labShAsync(["poweroff", "pg2"]);
+    await waitFor("pg2's init killed", async () => !isInit(before), { timeoutMs: 10_000, intervalMs: 10 });
+    // The fence agent as Pacemaker runs it (it is the machine's /usr/sbin too), at once.
+    const fence = spawnSync("/usr/sbin/fence_pgha_lab", ["-o", "reboot", "-n", "pg2"], { encoding: "utf8", timeout: 120_000 });
+    expect(fence.status, fence.stderr).toBe(0);
+    expect(fence.stdout.trim()).toBe("Success: reboot pg2");
+    const o = await off;
+    expect(o.code, o.stderr).toBe(0);
+    await expectBooted(before);
+  });
+
+  it("boot clears what an unfinished poweroff left: an empty netns file and a host-side veth", async () => {
+    const before = initPid("pg2");
+    labSh(["poweroff", "pg2"]);
+    const leftovers = "touch /run/netns/pg2 && ip link add pg2-l1 type veth peer name pg2-left";
+    expect(local(leftovers).code).toBe(0);
+    labSh(["boot", "pg2"]);
+    expect(local("ip link show pg2-left").code).not.toBe(0); // the stale veth pair went, the new one is the host's
+    await expectBooted(before);
   });
 });

@@ -7,6 +7,7 @@
 #   lab.sh exec pgN CMD...   run CMD inside a host (all of its namespaces)
 #   lab.sh poweroff pgN      pull the plug: links dark, every process killed at once; the host stays down
 #   lab.sh boot pgN          power a host back on: fresh /run, its network, sshd only (no cluster daemons)
+#                            (power actions on one host, these and the BMC's, run one at a time)
 #   lab.sh without-crmsh pgN a host with pcs and no crmsh, as RHEL 8/9 ship them (kept across a boot)
 #   lab.sh with-crmsh pgN    crmsh back on that host
 #
@@ -173,6 +174,9 @@ stop_bmc() { # by its recorded pid, and only if that process is our BMC
   pid=$(cat "$BMC_PID" 2>/dev/null) || return 0
   if tr '\0' ' ' 2>/dev/null </proc/"$pid"/cmdline | grep -q "lab.sh bmc-serve"; then
     kill -TERM "$pid" 2>/dev/null || true
+    # bash runs the trap only once a power action it waits for ends: then KILL it; the action, a
+    # process of its own, finishes under the host's lock, which cmd_down takes next.
+    wait_gone 50 "$pid" || kill -KILL "$pid" 2>/dev/null || true
     wait_gone 50 "$pid" || die "could not end the BMC daemon (pid $pid)"
   fi
   rm -f "$BMC_PID"
@@ -182,7 +186,10 @@ cmd_down() {
   require_root
   local name mp loop
   stop_bmc   # first: it must not boot a host while we stop them
-  for name in $(host_names); do stop_host "$name"; done
+  for name in $(host_names); do
+    [[ ! -d $HOSTS_DIR/$name ]] || lock_host "$name"   # after any power action in progress
+    stop_host "$name"
+  done
   rm -rf --one-file-system "$BMC" "$NO_CRMSH"
   if grep -qs '^# fence_pgha_lab: the pgha lab' "$FENCE_AGENT"; then rm -f "$FENCE_AGENT"; fi
   # Host-side veths vanish with their namespaces; the bridges are ours to delete.
@@ -529,8 +536,21 @@ host_arg() { # the one host NAME a command takes, which `up` created
   [[ -d $HOSTS_DIR/$1 ]] || die "there is no host $1 (lab.sh up first)"
 }
 
+# One power action at a time per host. Without it, a fence's reboot that came while a `poweroff` still
+# waited for the host's veths to go booted into its leftovers ("RTNETLINK answers: File exists"), and the
+# netns that failed boot left made every retry fail ("Cannot create namespace file"). The lock is a file
+# of the host's state dir; start_host passes no descriptor on, so a booted host never holds it.
+lock_host() { # lock_host NAME: hold NAME's power lock until this process exits
+  local name=$1 lock=$HOSTS_DIR/$1/power.lock fd
+  exec {fd}>>"$lock" || die "cannot open $lock"
+  flock -w 120 "$fd" || die "$name: another power action has held $lock for 120 s"
+  # The lab may have gone down (or down and up again) while we waited: then this is not its host any more.
+  [[ $lock -ef /dev/fd/$fd ]] || die "host $name went away while waiting for $lock"
+}
+
 cmd_poweroff() {
   require_root; host_arg "$@"
+  lock_host "$1"
   init_pid_of "$1" >/dev/null || die "host $1 is not running"
   stop_host "$1" plug
 }
@@ -540,15 +560,46 @@ cmd_poweroff() {
 # is not enabled at boot: the manuals' recovery starts Pacemaker by hand.
 cmd_boot() {
   require_root; host_arg "$@"
+  lock_host "$1"
+  ! init_pid_of "$1" >/dev/null || die "host $1 is running"
+  power_on "$1"
+}
+
+power_on() { # power_on NAME: boot a host that is off (its power lock held)
   local name=$1 fs=$HOSTS_DIR/$1/fs
-  ! init_pid_of "$name" >/dev/null || die "host $name is running"
   ip link show "${BRIDGES[0]}" &>/dev/null || die "the lab's bridges are gone (lab.sh up first)"
+  # What an unfinished power-off (or boot) left of the host's network: its netns, an empty netns file,
+  # host-side veths. stop_host removes them as it does after a poweroff (no processes: nothing to end).
+  stop_host "$name" plug
   rm -rf --one-file-system "$fs/run"
   make_run_dir "$fs"
   make_host_net "$name" "${name#pg}"
   start_host "$name"
   wait_for_sshd "$name" "${name#pg}"
   log "booted $name"
+}
+
+# The BMC's power actions (`lab.sh bmc-power ACTION pgN`), each decided on the host's state found under
+# its lock: `off` of a host that is off is done, `reboot` of one (a test's poweroff came first) boots it.
+cmd_bmc_power() {
+  require_root
+  local action=${1-}; shift || true
+  host_arg "$@"
+  lock_host "$1"
+  if init_pid_of "$1" >/dev/null; then
+    case $action in
+      on) ;;
+      off) stop_host "$1" plug;;
+      reboot) stop_host "$1" plug; sleep 1; power_on "$1";;
+      *) die "bmc-power: unknown action '$action'";;
+    esac
+  else
+    case $action in
+      off) ;;
+      on|reboot) power_on "$1";;
+      *) die "bmc-power: unknown action '$action'";;
+    esac
+  fi
 }
 
 # ---------------------------------------------------------------- without crmsh
@@ -611,24 +662,12 @@ bmc_do() {
     *) echo "error: unknown action '$action'"; return;;
   esac
   if ! [[ $target =~ ^pg[1-5]$ && -d $HOSTS_DIR/$target ]]; then echo "error: no lab host '$target'"; return; fi
-  local on=0
-  init_pid_of "$target" >/dev/null && on=1
-  [[ $action == status ]] || log "bmc: $from asks: $action $target"
-  # poweroff/boot in a process of their own: `set -e` must hold in them, and it would not in a subshell tested with ||
-  case $action in
-    status) ((on)) && echo on || echo off; return;;
-    on) ((on)) || lab boot "$target" || return;;
-    off) ((!on)) || lab poweroff "$target" || return;;
-    reboot)
-      if ((on)); then lab poweroff "$target" || return; sleep 1; fi
-      lab boot "$target" || return;;
-  esac
+  if [[ $action == status ]]; then init_pid_of "$target" >/dev/null && echo on || echo off; return; fi
+  log "bmc: $from asks: $action $target"
+  # In a process of its own: `set -e` must hold in it, and it would not in a subshell tested with ||
+  /bin/bash "$BIN_DIR/lab.sh" bmc-power "$action" "$target" >&2 || { echo "error: $action $target failed"; return; }
   log "bmc: $action $target done"
   echo ok
-}
-
-lab() { # lab CMD HOST: run `lab.sh CMD HOST`, or say on stdout that it failed
-  /bin/bash "$BIN_DIR/lab.sh" "$1" "$2" >&2 || { echo "error: $1 $2 failed"; return 1; }
 }
 
 cmd_bmc_serve() {
@@ -660,6 +699,7 @@ case ${1-} in
   without-crmsh) shift; cmd_without_crmsh "$@";;
   with-crmsh) shift; cmd_with_crmsh "$@";;
   bmc-serve) shift; cmd_bmc_serve;;   # started by `up`
+  bmc-power) shift; cmd_bmc_power "$@";;   # run by the BMC
   down) shift; cmd_down; log "down";;
   status) shift; cmd_status;;
   exec)
