@@ -16,6 +16,7 @@ import { clusterStatus, exec, must, poll, restartThroughStandby, TaskError, wait
 /** Rolls the CIB change around the primary; returns what was done. crm_predict decided it may (Prediction.rolls). */
 export async function rolledCibChange(ctx: RunCtx, h: HostCtx, timeout: number): Promise<string> {
   const pgId = ctx.model.resourceIds.postgresql;
+  if (ctx.down?.length) throw new TaskError(h.node.name, `this change restarts PostgreSQL, and rolling it needs every node (${ctx.down.join(", ")} is down). Nothing was changed`);
   const s = await clusterStatus(ctx, h);
   const primary = promotedNode(s, pgId);
   const ph = ctx.hosts.find((x) => x.node.name === primary);
