@@ -1,16 +1,17 @@
-// Part of `npm run build`, after tsc: bundles the CLI's own modules and yaml into dist/bundle-*.js, which
-// bin/pgha.js loads instead of dist/cli.js (issue 16). Resolving and reading ~90 files (yaml alone is 72)
-// was a measurable share of `pgha validate`. The other dependencies stay external: validate does not load
-// them, and ssh2 has native parts. Dynamic imports (render, gather, apply, ...) become chunks that load
-// only where the command needs them, as before. Without esbuild (a dependency of vitest) nothing is
-// bundled and bin/pgha.js uses dist/cli.js.
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+// Part of `npm run build`, after tsc (issue 16): bundles the CLI's own modules and yaml into one CommonJS
+// file, dist/bundle-cli.cjs, and writes V8's code cache for it, which bin/pgha.js loads instead of
+// dist/cli.js (bin/bundle-loader.cjs). Resolving and reading ~90 files (yaml alone is 72) and compiling
+// them was a measurable share of `pgha validate`. The other dependencies stay external and are required
+// only where a command needs them (esbuild turns their dynamic imports into lazy requires), as before.
+// Without esbuild (a dependency of vitest) nothing is bundled and bin/pgha.js uses dist/cli.js.
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dist = join(root, "dist");
-// A stale bundle is never left behind: bin/pgha.js would otherwise run it.
+// A stale bundle is never left behind.
 for (const f of readdirSync(dist)) if (f.startsWith("bundle-")) rmSync(join(dist, f));
 
 let esbuild;
@@ -20,18 +21,27 @@ try {
   console.warn("scripts/bundle.mjs: esbuild not installed, the CLI runs unbundled from dist/cli.js");
   process.exit(0);
 }
+const { BUNDLE, CACHE, compileBundle, runBundle } = createRequire(import.meta.url)("../bin/bundle-loader.cjs");
 const { dependencies } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 await esbuild.build({
-  entryPoints: { "bundle-cli": join(dist, "cli.js") },
-  outdir: dist,
-  chunkNames: "bundle-chunk-[hash]",
+  entryPoints: [join(dist, "cli.js")],
+  outfile: BUNDLE,
   bundle: true,
-  splitting: true,
   platform: "node",
-  format: "esm",
+  format: "cjs",
   target: "node20",
   external: Object.keys(dependencies).filter((d) => d !== "yaml"),
-  // yaml is CommonJS: its require() calls of Node's own modules need a real require in an ES module.
-  banner: { js: 'import { createRequire as __pghaRequire } from "node:module"; const require = __pghaRequire(import.meta.url);' },
+  // The modules find the schema, templates and playbooks from their own URL; the bundle sits in dist/ as they do.
+  define: { "import.meta.url": "__pghaModuleUrl" },
+  banner: { js: 'const __pghaModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: "warning",
 });
+
+// The cache holds what a run compiled: validate an example, quietly, then serialize.
+const script = compileBundle();
+const { main } = runBundle(script);
+process.env.PGHA_REPL_PASSWORD ||= "code-cache";
+const example = join(root, "inventories", "paf-3node");
+const quiet = { out: () => undefined, err: (s) => console.warn(`scripts/bundle.mjs: ${s}`) };
+if ((await main(["validate", "-i", join(example, "hosts.yml"), "-s", join(example, "cluster.yml")], quiet)) !== 0) throw new Error("the bundled CLI failed to validate inventories/paf-3node");
+writeFileSync(CACHE, script.createCachedData());
