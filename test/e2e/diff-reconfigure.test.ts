@@ -290,4 +290,20 @@ describe("diff and reconfigure on sr-pgsql-2node", () => {
     const clean = await pgha(["diff", ...INV, "-s", repAsync()]);
     expect(clean.code, clean.output).toBe(0);
   }, 600_000);
+
+  // A change whose transition looks harmless, and which Pacemaker turns into a failover: a resource that
+  // must run with the primary and cannot start on its node (Dummy's fail_start_on). crm_simulate cannot
+  // know that a start will fail; apply must not call the result a success.
+  it("a change that Pacemaker turns into a failover is never reported as success: exit 1 names what happened and pgha recover", async () => {
+    const primary = where(clusterOn("pg1"), "pgsql", "Promoted")[0]!;
+    const spec = specWith(["pacemaker:\n", `pacemaker:\n  extra_crm: "primitive app-check ocf:pacemaker:Dummy params fail_start_on=${primary} op monitor interval=10s\\ncolocation app-check-with-primary inf: app-check pgsql-clone:Promoted\\n"\n`], ["name: pgcluster", "name: pgcluster-b"], ["mode: sync", "mode: async"]);
+    const d = await pgha(["diff", ...INV, "-s", spec]);
+    expect(d.stdout).toContain(`${primary}: start app-check`);
+    expect(d.stdout).not.toContain("apply needs");
+    const a = await pgha(["apply", ...INV, "-s", spec], { timeoutMs: 600_000 });
+    console.log(`a change turned into a failover: exit ${a.code}, primary ${primary} -> ${where(clusterOn("pg1"), "pgsql", "Promoted").join() || "none"}`);
+    expect(a.code, a.output).toBe(1);
+    expect(a.output).toMatch(new RegExp(`after the CIB change: (the primary moved from ${primary} to \\S+, which the plan did not say; .*pgha recover ${primary}|the primary on ${primary} stopped and no node was promoted|new fail counts: app-check on ${primary})`));
+    expect(a.output).not.toMatch(/^ok: /m);
+  }, 600_000);
 });
