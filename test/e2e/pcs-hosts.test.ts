@@ -77,7 +77,7 @@ describe("sr-pgsql-2node on hosts with pcs and no crmsh", () => {
     const d = await pgha(["diff", ...ARGS]);
     expect(d.code, d.output).toBe(0);
     expect(d.output).not.toMatch(/warning/i);
-  });
+  }, 600_000);
 
   it("lab.sh with-crmsh gives a host its crm back", () => {
     labSh(["with-crmsh", "pg2"]);
