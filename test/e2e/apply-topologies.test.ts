@@ -1,14 +1,25 @@
 // Issue 4 on the lab: the 3-node PAF cluster and the shared-disk grpPostgreSQLDB cluster build from fresh
-// hosts, and a write survives where it must.
+// hosts, and a write survives where it must. The PAF cluster is fenced for real (the lab's fence device),
+// so its last case is issue 20's case 7: the primary's host powered off, fenced, and recovered.
+import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { labSh } from "./lab-helpers.js";
-import { clusterOn, exampleArgs, onHost, pgha, psqlOn, specEdited, until, where, type PghaRun } from "./pgha-helpers.js";
+import { LAB_DIR, labSh } from "./lab-helpers.js";
+import { clusterOn, exampleArgs, labFenced, onHost, pgha, psqlOn, specEdited, until, viaVip, where, type PghaRun } from "./pgha-helpers.js";
 
 describe("paf-3node: PAF on a promotable clone", () => {
+  const NODES = ["pg1", "pg2", "pg3"];
+  const INVENTORY = "inventories/paf-3node/hosts.yml";
+  const SPEC = labFenced("paf-3node");
+  const withMaxConnections = (n: number) => specEdited(SPEC, ['synchronous_standby_names: "ANY 1 (pg1, pg2, pg3)"', `synchronous_standby_names: "ANY 1 (pg1, pg2, pg3)"\n    max_connections: ${n}`]);
+  /** The spec as the rolling-restart case leaves the cluster (and the cases after it find it). */
+  const RESTARTED = withMaxConnections(150);
+  const primaryOf = (s: ReturnType<typeof clusterOn>) => where(s, "pgsql", "Promoted");
+  /** Standbys streaming from PRIMARY, by application_name. */
+  const streamingFrom = (primary: string) => psqlOn(primary, "SELECT string_agg(application_name, ',' ORDER BY application_name) FROM pg_stat_replication WHERE state = 'streaming'");
   let run: PghaRun;
   beforeAll(async () => {
     labSh(["up", "--nodes", "3"]);
-    run = await pgha(["apply", ...exampleArgs("paf-3node")]);
+    run = await pgha(["apply", "-i", INVENTORY, "-s", SPEC]);
   });
 
   it("builds one primary and two streaming standbys", () => {
@@ -28,42 +39,83 @@ describe("paf-3node: PAF on a promotable clone", () => {
   });
 
   it("a second apply changes nothing", async () => {
-    const again = await pgha(["apply", ...exampleArgs("paf-3node")]);
+    const again = await pgha(["apply", "-i", INVENTORY, "-s", SPEC]);
     expect(again.code, again.output).toBe(0);
     expect(again.stdout).toMatch(/ok: nothing changed/);
   });
 
   it("--rolling-restart applies a restart-only parameter: both standbys, then a switchover and pg1", async () => {
-    const [, inv, , spec] = exampleArgs("paf-3node");
-    const edited = specEdited(spec!, ['synchronous_standby_names: "ANY 1 (pg1, pg2, pg3)"', 'synchronous_standby_names: "ANY 1 (pg1, pg2, pg3)"\n    max_connections: 150']);
-    const a = await pgha(["apply", "--rolling-restart", "-i", inv!, "-s", edited], { timeoutMs: 900_000 });
+    const a = await pgha(["apply", "--rolling-restart", "-i", INVENTORY, "-s", RESTARTED], { timeoutMs: 900_000 });
     expect(a.code, a.output).toBe(0);
     expect(a.stdout).toMatch(/restarted pg2, pg3, switchover, then pg1 for max_connections; primary now pg[23]/);
     const s = await until(
       "a primary and two streaming standbys",
       () => {
         const c = clusterOn("pg1");
-        return where(c, "pgsql", "Promoted").length === 1 && where(c, "pgsql", "Unpromoted").length === 2 ? c : undefined;
+        return primaryOf(c).length === 1 && where(c, "pgsql", "Unpromoted").length === 2 ? c : undefined;
       },
       120_000,
     );
-    const primary = where(s, "pgsql", "Promoted")[0]!;
+    const primary = primaryOf(s)[0]!;
     expect(primary).not.toBe("pg1");
     expect(s.nodes.filter((n) => n.standby)).toEqual([]);
-    for (const h of ["pg1", "pg2", "pg3"]) expect(psqlOn(h, "SHOW max_connections"), h).toBe("150");
-    const streaming = psqlOn(primary, "SELECT string_agg(application_name, ',' ORDER BY application_name) FROM pg_stat_replication WHERE state = 'streaming'");
-    expect(streaming).toBe(["pg1", "pg2", "pg3"].filter((h) => h !== primary).join(","));
-    const again = await pgha(["apply", "--rolling-restart", "-i", inv!, "-s", edited]);
+    for (const h of NODES) expect(psqlOn(h, "SHOW max_connections"), h).toBe("150");
+    expect(streamingFrom(primary)).toBe(NODES.filter((h) => h !== primary).join(","));
+    const again = await pgha(["apply", "--rolling-restart", "-i", INVENTORY, "-s", RESTARTED]);
     expect(again.code, again.output).toBe(0);
     expect(again.stdout).toMatch(/ok: nothing changed/);
     // Lowering it would leave each restarted standby below its primary, and it would not start: refused.
-    const lower = specEdited(spec!, ['synchronous_standby_names: "ANY 1 (pg1, pg2, pg3)"', 'synchronous_standby_names: "ANY 1 (pg1, pg2, pg3)"\n    max_connections: 120']);
-    const started = ["pg1", "pg2", "pg3"].map((h) => psqlOn(h, "SELECT pg_postmaster_start_time()"));
-    const refused = await pgha(["apply", "--rolling-restart", "-i", inv!, "-s", lower]);
+    const started = NODES.map((h) => psqlOn(h, "SELECT pg_postmaster_start_time()"));
+    const refused = await pgha(["apply", "--rolling-restart", "-i", INVENTORY, "-s", withMaxConnections(120)]);
     expect(refused.code, refused.output).toBe(1);
     expect(refused.output).toMatch(/refusing the rolling restart: max_connections 150 -> 120 would go below the primary's value/);
-    expect(["pg1", "pg2", "pg3"].map((h) => psqlOn(h, "SELECT pg_postmaster_start_time()"))).toEqual(started);
+    expect(NODES.map((h) => psqlOn(h, "SELECT pg_postmaster_start_time()"))).toEqual(started);
+    // Only the restart was refused: the files say 120, and a standby restarted with them (a fenced host's,
+    // say) would not start. The spec the cluster runs puts them back, without a restart.
+    const back = await pgha(["apply", "-i", INVENTORY, "-s", RESTARTED]);
+    expect(back.code, back.output).toBe(0);
+    for (const h of NODES) expect(onHost(h, "grep '^max_connections' /etc/postgresql/15/pgha/postgresql.conf").trim(), h).toBe("max_connections = 150");
   }, 900_000);
+
+  // Issue 20, case 7. A postmaster kill alone is restarted in place while the fail count is under
+  // migration-threshold; a power-off is what moves PAF's primary.
+  it("case 7, the primary's host powered off: fenced, a standby promoted on a new timeline that the other follows; the old primary recovered with pg_rewind", async () => {
+    const args = ["-i", INVENTORY, "-s", RESTARTED];
+    const old = primaryOf(clusterOn("pg1"))[0]!;
+    const survivors = NODES.filter((h) => h !== old);
+    const initPid = () => readFileSync(`${LAB_DIR}/hosts/${old}/init.pid`, "utf8").trim();
+    const timeline = (primary: string) => parseInt(psqlOn(primary, "SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)"), 16);
+    const before = initPid();
+    const tlBefore = timeline(old);
+    labSh(["poweroff", old]);
+    const [primary, standby] = await until(
+      "a new primary with vip-master and one standby",
+      () => {
+        const s = clusterOn(survivors[0]!);
+        const [p, ...more] = primaryOf(s);
+        const standbys = where(s, "pgsql", "Unpromoted");
+        return p && !more.length && p !== old && where(s, "vip-master", "Started").join() === p && standbys.length === 1 && standbys[0] !== old ? [p, standbys[0]!] : undefined;
+      },
+      180_000,
+      1000,
+    );
+    expect(onHost(primary, `stonith_admin --history ${old}`)).toMatch(new RegExp(`reboot of ${old} successful`));
+    expect(timeline(primary)).toBeGreaterThan(tlBefore);
+    await until(`${standby} streaming from ${primary}`, () => streamingFrom(primary) === standby, 60_000, 1000);
+    expect(Number(psqlOn(standby, "SELECT received_tli FROM pg_stat_wal_receiver"))).toBe(timeline(primary));
+    viaVip("INSERT INTO e2e VALUES ('paf-power-off')", primary);
+    // The fence is a reboot: the host comes back with only sshd, and Pacemaker stays stopped there.
+    await until(`${old} booted by the fence`, () => initPid() !== before && onHost(old, "pidof sshd"), 120_000, 1000);
+    const r = await pgha(["recover", old, ...args]);
+    expect(r.code, r.output).toBe(0);
+    // The old primary wrote WAL its standbys never got: its data diverged, and pg_rewind is the way back.
+    expect(r.stdout.trim().split("\n").at(-1)).toMatch(new RegExp(`^${old} recovered: pg_rewind .*it streams from ${primary}$`));
+    await until("both standbys streaming", () => streamingFrom(primary) === [old, standby].sort().join(","), 60_000, 1000);
+    expect(where(clusterOn(primary), "pgsql", "Unpromoted")).toEqual([old, standby].sort());
+    const d = await pgha(["diff", ...args]);
+    expect(d.code, d.output).toBe(0);
+    for (const h of NODES) await until(`the row on ${h}`, () => psqlOn(h, "SELECT count(*) FROM e2e WHERE v = 'paf-power-off'") === "1", 30_000, 1000);
+  }, 600_000);
 });
 
 describe("shared-disk-2node: grpPostgreSQLDB on the lab's shared disk", () => {
