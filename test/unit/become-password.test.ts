@@ -10,21 +10,13 @@ import { parseInventory } from "../../src/inventory.js";
 import { buildModel } from "../../src/model/build.js";
 import { secretResolver } from "../../src/secrets.js";
 import { parseSpec } from "../../src/spec.js";
-import { exampleText, TEST_PASSWORD } from "./helpers.js";
+import { exampleText, TEST_PASSWORD, thrownBy } from "./helpers.js";
 
 const inventory = (pg1: string, vars = "ansible_user: admin\n    ansible_become: true") =>
   `all:\n  children:\n    pgsql:\n      hosts:\n        pg1: ${pg1}\n        pg2: { ansible_host: 10.0.0.2 }\n  vars:\n    ${vars}\n`;
 const conn = (text: string, file = "/srv/inv/hosts.yml") => parseInventory(text, file).hosts.get("pg1")!.connection;
 
-function diagsOf(fn: () => unknown): Diagnostic[] {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    return (e as InputError).diagnostics;
-  }
-  throw new Error("expected an InputError");
-}
+const diagsOf = (fn: () => unknown): Diagnostic[] => thrownBy(InputError, fn).diagnostics;
 
 describe("ansible_become_password in the inventory", () => {
   it("takes Ansible's env and file lookups; a relative file is relative to the inventory's directory", () => {

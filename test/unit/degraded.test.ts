@@ -10,7 +10,7 @@ import { GatherError } from "../../src/gather.js";
 import { joiningNodes } from "../../src/node-join.js";
 import { parseCrmMon, type ClusterStatus } from "../../src/status.js";
 import { missingFor } from "../../src/tasks.js";
-import { renderExample, ROOT } from "./helpers.js";
+import { renderExample, ROOT, thrownBy } from "./helpers.js";
 
 const { model } = renderExample("sr-pgsql-2node");
 const healthy = parseCrmMon(readFileSync(join(ROOT, "test", "fixtures", "status", "pgsql-2node-healthy.xml"), "utf8"));
@@ -25,15 +25,7 @@ function pg2Down(): ClusterStatus {
   s.resources = s.resources.filter((r) => !r.nodes.includes("pg2"));
   return s;
 }
-const refusal = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(GatherError);
-    return (e as Error).message;
-  }
-  throw new Error("not refused");
-};
+const refusal = (f: () => unknown) => thrownBy(GatherError, f).message;
 
 describe("downNodes: which unreachable nodes apply goes on without", () => {
   it("nothing unreachable: nothing down, whatever the view", () => {

@@ -1,5 +1,6 @@
 // Shared by unit tests: build and render an example or an edited spec without touching any host.
 import { readFileSync } from "node:fs";
+import { expect } from "vitest";
 import { join } from "node:path";
 import { parseInventory } from "../../src/inventory.js";
 import { buildModel } from "../../src/model/build.js";
@@ -27,4 +28,16 @@ export function build(specText: string, inventoryText: string, env: NodeJS.Proce
 export function renderExample(example: string, edit: (spec: string) => string = (s) => s, templatesDir?: string): { model: ClusterModel; rendered: RenderedCluster } {
   const model = build(edit(exampleText(example)), exampleText(example, "hosts.yml"));
   return { model, rendered: renderCluster(model, loadTemplates(templatesDir)) };
+}
+
+/** The error of class `cls` that `fn` throws; fails the test if it throws anything else, or nothing. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function thrownBy<E extends Error>(cls: new (...args: any[]) => E, fn: () => unknown): E {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(cls);
+    return e as E;
+  }
+  throw new Error(`expected ${cls.name}`);
 }

@@ -2,19 +2,12 @@ import { describe, expect, it } from "vitest";
 import { fileURLToPath } from "node:url";
 import { InputError, type Diagnostic } from "../../src/diagnostics.js";
 import { hostsOfGroup, loadInventory, parseInventory, type Inventory } from "../../src/inventory.js";
+import { thrownBy } from "./helpers.js";
 
 const fixture = (p: string): string => fileURLToPath(new URL(`../fixtures/inventory/${p}`, import.meta.url));
 
 /** The diagnostics of the InputError `fn` throws (fails the test if it throws anything else). */
-function diagsOf(fn: () => unknown): Diagnostic[] {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    return (e as InputError).diagnostics;
-  }
-  throw new Error("expected an InputError");
-}
+const diagsOf = (fn: () => unknown): Diagnostic[] => thrownBy(InputError, fn).diagnostics;
 const only = (fn: () => unknown): Diagnostic => {
   const ds = diagsOf(fn);
   expect(ds).toHaveLength(1);
