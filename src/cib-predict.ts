@@ -17,29 +17,41 @@ export interface CibPlan {
 }
 
 const MARK = "--- pgha: desired transition ---";
+const DRAIN = "--- pgha: drain transition ---";
 const SIMULATION = "--- pgha: transitions ---";
 
 /**
- * After the desired-CIB script said CHANGED: the live CIB's transition, a mark, the desired CIB's. With
- * `inPlace` (the pgsql resource), the desired CIB is simulated with the live node_list, which pgha sets
- * in place without a restart (node-join.ts). A node of the live CIB that `nodes` (the spec's) lacks is
- * simulated in standby: apply drains it before the CIB changes (tasks/node-leave.ts), so what stops
- * there is its own, not another node's instance that a smaller clone-max would pick.
+ * After the desired-CIB script said CHANGED: the live CIB's transition, then the desired CIB's after a
+ * mark. With `inPlace` (the pgsql resource), the desired CIB is simulated with the live node_list, which
+ * pgha sets in place without a restart (node-join.ts). A node of the live CIB that `nodes` (the spec's)
+ * lacks leaves as apply does it, in two transitions: its drain first (the live CIB with it in standby,
+ * after a drain mark), then the desired CIB on the status that the drain leaves. Simulated at once, a
+ * smaller clone-max can make the scheduler stop another node's instance (the primary's) and move the
+ * leaving one there instead, which the real drain never does.
  */
 export function simulateScript(dir: string, inPlace: string | undefined, nodes: string[]): string {
-  const desired = `${dir}/cib-simulated.xml`;
-  const drained = `for n in $(CIB_file=${dir}/cib-live.xml cibadmin -Q --xpath '//nodes/node' 2>/dev/null | sed -n 's/.* uname="\\([^"]*\\)".*/\\1/p'); do case ${shq(` ${nodes.join(" ")} `)} in *" $n "*) ;; *) CIB_file=${desired} crm_attribute -N "$n" -n standby -l forever --update=on >/dev/null;; esac; done`;
-  const keep = inPlace ? [keepLiveNodeListScript(inPlace, `${dir}/cib-live.xml`, desired)] : [];
-  return [`cp ${dir}/cib-desired.xml ${desired}`, drained, ...keep, `crm_simulate -x ${dir}/cib-live.xml -S --output-as=xml`, `echo '${MARK}'`, `crm_simulate -x ${desired} -S --output-as=xml`].join("\n");
+  const [live, desired, drained] = [`${dir}/cib-live.xml`, `${dir}/cib-simulated.xml`, `${dir}/cib-drained.xml`];
+  const standby = (file: string) => `CIB_file=${file} crm_attribute -N "$n" -n standby -l forever --update=on >/dev/null`;
+  const leaving = `leaving=$(for n in $(CIB_file=${live} cibadmin -Q --xpath '//nodes/node' 2>/dev/null | sed -n 's/.* uname="\\([^"]*\\)".*/\\1/p'); do case ${shq(` ${nodes.join(" ")} `)} in *" $n "*) ;; *) echo "$n";; esac; done)`;
+  const drain = [
+    `if [ -n "$leaving" ]; then cp ${live} ${drained}; for n in $leaving; do ${standby(drained)}; ${standby(desired)}; done`,
+    `echo '${DRAIN}'`,
+    `crm_simulate -x ${drained} -S -O ${dir}/cib-drained-after.xml --output-as=xml`,
+    `CIB_file=${dir}/cib-drained-after.xml cibadmin -Q -o status > ${dir}/status-drained.xml`,
+    `CIB_file=${desired} cibadmin --replace -o status --xml-file ${dir}/status-drained.xml; fi`,
+  ].join("; ");
+  const keep = inPlace ? [keepLiveNodeListScript(inPlace, live, desired)] : [];
+  return [`cp ${dir}/cib-desired.xml ${desired}`, leaving, ...keep, `crm_simulate -x ${live} -S --output-as=xml`, drain, `echo '${MARK}'`, `crm_simulate -x ${desired} -S --output-as=xml`].join("\n");
 }
 
-/** Reads simulateScript's output into the change's consequences. Pure. */
+/** Reads simulateScript's output into the change's consequences: the drain's and the desired CIB's actions. Pure. */
 export function predictionOf(out: string, postgresql: string): Prediction {
   const at = out.indexOf(MARK);
   if (at < 0) throw new Error("crm_simulate's output is incomplete");
-  const live = out.slice(0, at);
-  const desired = out.slice(at + MARK.length);
-  return predict(parseSimulation(desired), parseSimulation(live), { postgresql, primary: primaryOf(live, postgresql) });
+  const drainAt = out.indexOf(DRAIN);
+  const live = out.slice(0, drainAt >= 0 && drainAt < at ? drainAt : at);
+  const steps = [...(drainAt >= 0 && drainAt < at ? [out.slice(drainAt + DRAIN.length, at)] : []), out.slice(at + MARK.length)];
+  return predict(steps.flatMap(parseSimulation), parseSimulation(live), { postgresql, primary: primaryOf(live, postgresql) });
 }
 
 /** The flag hint and the plan, as one message. */

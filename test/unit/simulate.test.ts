@@ -3,9 +3,11 @@
 // the agents' node attributes set as they are on a healthy cluster) and executes each transition on
 // paper, with injected operation results. No cluster runs; CI installs the tools (install-deps.sh).
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { predictionOf, simulateScript } from "../../src/cib-predict.js";
 import { parseCrmMon, type ClusterStatus } from "../../src/status.js";
 import { parseSimulation, predict } from "../../src/transition.js";
 import { renderExample } from "./helpers.js";
@@ -132,6 +134,28 @@ describe.skipIf(tools.length > 0)("crm_simulate on the rendered CIB", { timeout:
 
     it("a migration-threshold change does nothing", () => {
       expect(prediction((s) => s.replace("migration-threshold: 1", "migration-threshold: 3")).actions).toEqual([]);
+    });
+  });
+
+  describe("a node that leaves (apply drains it first, then changes the CIB)", () => {
+    // pg3's node_state first: the scheduler then numbers pg3's instance below the primary's, and drain and
+    // clone-max 3 -> 2 simulated in one transition stop the primary and move pg3's instance there instead.
+    const paf = HEALTHY["paf-3node"]!;
+    const start = healthy("paf-3node", twoTargets, { pg3: paf.pg3!, pg2: paf.pg2!, pg1: paf.pg1! });
+    /** simulateScript run as crm_predict runs it: the live CIB and a desired one with clone-max 2, the spec without pg3. */
+    const leave = () => {
+      const dir = mkdtempSync(join(tmpdir(), "pgha-leave-"));
+      copyFileSync(start.file, join(dir, "cib-live.xml"));
+      copyFileSync(start.file, join(dir, "cib-desired.xml"));
+      run("crm_resource", ["-r", "pgsql-clone", "--meta", "-p", "clone-max", "-v", "2"], { ...process.env, CIB_file: join(dir, "cib-desired.xml") });
+      return predictionOf(run("sh", ["-c", simulateScript(dir, undefined, ["pg1", "pg2"])]), "pgsql");
+    };
+
+    it("stops only pg3's own instance: no primary stops or moves", () => {
+      const p = leave();
+      expect(p.disruptions).toEqual([]);
+      const pg = p.actions.filter((a) => a.resource === "pgsql");
+      expect(pg.map((a) => `${a.action} ${a.node}${a.to ? ` -> ${a.to}` : ""}`)).toEqual(["stop pg3"]);
     });
   });
 
