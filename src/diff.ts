@@ -5,8 +5,10 @@ import { createTwoFilesPatch } from "diff";
 import { authkeyDrifts } from "./authkey.js";
 import { flattenCib, isMoveConstraint, maskCibPatch, secretField, secretNvpairs, secretParams, summarize } from "./cib-diff.js";
 import { predictionOf, simulateScript } from "./cib-predict.js";
-import { nodeListResource } from "./node-join.js";
+import { joiningNodes, nodeListResource } from "./node-join.js";
 import { leavePlan, leavingNodes } from "./node-leave.js";
+import { formatNodePlans, nodePlans, restartParameters, type NodePlan, type PlanFile } from "./node-plan.js";
+import type { Disruption } from "./disruptions.js";
 import { coveredFailCount, recoveryNeeds, recoveryWarning, type RecoveryNeed } from "./recovery-needs.js";
 import { desiredCib } from "./cib-script.js";
 import { missingFlags, ROLLED, type Prediction } from "./transition.js";
@@ -18,7 +20,8 @@ import type { RenderedCluster } from "./render.js";
 import { maskSecrets } from "./secrets.js";
 import { shq } from "./shell.js";
 import { nodeSwitched, runtimeSwitches, switchWarning, type RuntimeSwitch } from "./runtime-switches.js";
-import { parseCrmMon } from "./status.js";
+import { parseCrmMon, type ClusterStatus } from "./status.js";
+import { runningPrimary } from "./tasks.js";
 import type { Connection, ExecResult, HostKeyPolicy } from "./transport.js";
 
 export interface FileDrift {
@@ -48,11 +51,14 @@ export interface DiffResult {
   cib?: CibDrift;
   warnings: string[];
   differences: number;
+  /** What the change does on each node, in the order apply does it (node-plan.ts). */
+  nodes: Record<string, NodePlan>;
 }
 
 const MARK = "@@PGHA-SPLIT@@";
 
-async function fileDrifts(model: ClusterModel, rendered: RenderedCluster, node: string, facts: HostFacts, conn: Connection): Promise<FileDrift[]> {
+/** Each changed file's drift, and for the plan per node its contents (none for a secret file). */
+async function fileDrifts(model: ClusterModel, rendered: RenderedCluster, node: string, facts: HostFacts, conn: Connection): Promise<{ drift: FileDrift; plan: PlanFile }[]> {
   const changes = rendered.files.filter((f) => f.node === node).map((f) => planFile(f, facts)).filter((c) => c.action !== "none");
   // Never read through a symbolic link: root would print whatever file a user pointed it at.
   const wanted = changes.filter((c) => c.action === "update" && !c.secret && !facts.files[c.path]?.symlink);
@@ -71,7 +77,8 @@ async function fileDrifts(model: ClusterModel, rendered: RenderedCluster, node: 
       : c.action === "create" ? createTwoFilesPatch("/dev/null", label, "", c.content, "actual", "desired")
       : c.action === "update" ? createTwoFilesPatch(label, label, actual.get(c.path) ?? "", c.content, "actual", "desired")
       : undefined;
-    return { node, path: c.path, action: c.action as FileDrift["action"], reasons: c.reasons, diff: diff === undefined ? undefined : maskSecrets(diff, model.secrets) };
+    const drift = { node, path: c.path, action: c.action as FileDrift["action"], reasons: c.reasons, diff: diff === undefined ? undefined : maskSecrets(diff, model.secrets) };
+    return { drift, plan: c.secret ? { node, path: c.path } : { node, path: c.path, before: c.action === "create" ? "" : actual.get(c.path), after: c.content } };
   });
 }
 
@@ -126,27 +133,56 @@ function runtimeWarnings(model: ClusterModel, mon: ExecResult, facts: Record<str
   return warnings;
 }
 
-export async function diffCluster(model: ClusterModel, rendered: RenderedCluster, opts: { connectTimeoutMs: number; hostKeyPolicy?: HostKeyPolicy; connections?: Promise<Connections> }): Promise<DiffResult> {
+/** `allow` and `rollingRestart`: what apply would be allowed to do (apply --check), for the plan per node. */
+export async function diffCluster(
+  model: ClusterModel,
+  rendered: RenderedCluster,
+  opts: { connectTimeoutMs: number; hostKeyPolicy?: HostKeyPolicy; connections?: Promise<Connections>; allow?: readonly Disruption[]; rollingRestart?: boolean },
+): Promise<DiffResult> {
   return withConnections(model, opts, async (conns) => {
     const facts = await gatherFacts(model, conns);
-    const files = [...(await Promise.all(model.nodes.map((n) => fileDrifts(model, rendered, n.name, facts[n.name]!, conns.get(n.name)!)))).flat(), ...authkeyDrifts(model, facts)];
+    const changed = [...(await Promise.all(model.nodes.map((n) => fileDrifts(model, rendered, n.name, facts[n.name]!, conns.get(n.name)!)))).flat(), ...authkeyDrifts(model, facts).map((drift) => ({ drift, plan: { node: drift.node, path: drift.path } as PlanFile }))];
+    const files = changed.map((c) => c.drift);
+    // Which parameters only a restart applies, from PostgreSQL itself, when a postgresql.conf changes.
+    const conf = changed.find((c) => c.plan.path === model.postgresql.configFile && c.plan.after !== undefined);
+    const contexts = conf
+      ? conns.get(conf.plan.node)!.exec(`runuser -u ${shq(model.postgresql.osUser)} -- env -C / ${shq(`${model.postgresql.bindir}/postgres`)} --describe-config`).catch((e: Error): ExecResult => ({ code: -1, stdout: "", stderr: e.message }))
+      : undefined;
     const running = model.nodes.find((n) => facts[n.name]?.services.pacemaker === "active");
     let cib: CibDrift | undefined;
+    let status: ClusterStatus | undefined;
     const warnings: string[] = [];
-    const leaving: string[] = [];
     if (running) {
       const conn = conns.get(running.name)!;
       // crm_mon on a second channel of the same connection, alongside the CIB comparison: no round trip of its own.
       const [{ drift, moves, switches }, mon] = await Promise.all([cibDrift(model, rendered, running.name, facts[running.name]!, conn), conn.exec("crm_mon -1 --output-as=xml")]);
       cib = drift;
       warnings.push(...runtimeWarnings(model, mon, facts, moves, switches));
-      if (mon.code === 0) leaving.push(...leavingNodes(model, parseCrmMon(mon.stdout)).map((n) => leavePlan(n, model.nodes.map((x) => x.name))));
+      if (mon.code === 0) status = parseCrmMon(mon.stdout);
     } else warnings.push("Pacemaker runs on no node: the CIB was not compared");
-    return { files, leaving, cib, warnings, differences: files.length + leaving.length + (cib?.summary.length ?? 0) };
+    const gone = status ? leavingNodes(model, status) : [];
+    const leaving = gone.map((n) => leavePlan(n, model.nodes.map((x) => x.name)));
+    const described = await contexts;
+    if (described && described.code !== 0) warnings.push(`${conf!.plan.node}: postgres --describe-config failed: the plan per node cannot say which parameters wait for a restart`);
+    const nodes = nodePlans({
+      nodes: model.nodes.map((n) => n.name),
+      primary: runningPrimary(status, model.resourceIds.postgresql),
+      running: model.nodes.filter((n) => facts[n.name]!.postgresRunning).map((n) => n.name),
+      files: changed.map((c) => c.plan),
+      postgresqlConf: model.postgresql.configFile,
+      restartParameters: restartParameters(described?.code === 0 ? described.stdout : ""),
+      postgresql: model.resourceIds.postgresql,
+      prediction: cib?.prediction,
+      joining: joiningNodes(model, facts),
+      leaving: gone,
+      allowed: opts.allow,
+      rollingRestart: opts.rollingRestart,
+    });
+    return { files, leaving, cib, warnings, differences: files.length + leaving.length + (cib?.summary.length ?? 0), nodes };
   });
 }
 
-/** The text a person reads: file diffs per node, the CIB summary and patch, then warnings. */
+/** The text a person reads: file diffs per node, the CIB summary and patch, the plan per node, then warnings. */
 export function formatDiff(r: DiffResult, verbose: boolean): string[] {
   const out: string[] = [];
   for (const f of r.files) {
@@ -168,6 +204,7 @@ export function formatDiff(r: DiffResult, verbose: boolean): string[] {
     if (flags.length) out.push(`    apply needs ${flags.join(" and ")}`);
     if (p.rolls) out.push(`    ${ROLLED}`);
   }
+  if (r.differences && Object.keys(r.nodes).length) out.push(...formatNodePlans(r.nodes));
   out.push(...r.warnings.map((w) => `warning: ${w}`));
   out.push(r.differences === 0 ? "no differences" : `${r.differences} difference(s)`);
   return out;

@@ -47,6 +47,7 @@ describe("formatDiff", () => {
         cib: { node: "pg1", summary: ["rsc_defaults migration-threshold: 1 -> 3"], patch: "<diff/>" },
         warnings: ["node pg2 is in standby"],
         differences: 3,
+        nodes: { pg1: { role: "primary", actions: [{ kind: "corosync", what: "corosync reload (corosync-cfgtool -R)", why: "changed: totem.token" }], verdict: "pg1 (primary): corosync reload (corosync-cfgtool -R); no restart, no move" } },
       },
       false,
     );
@@ -57,15 +58,18 @@ describe("formatDiff", () => {
       "    (content holds a secret: not shown)",
       "--- CIB (compared on pg1):",
       "    rsc_defaults migration-threshold: 1 -> 3",
+      "--- plan per node:",
+      "    pg1 (primary): corosync reload (corosync-cfgtool -R); no restart, no move",
+      "      corosync: corosync reload (corosync-cfgtool -R) (changed: totem.token)",
       "warning: node pg2 is in standby",
       "3 difference(s)",
     ]);
-    expect(formatDiff({ files: [], warnings: [], differences: 0 }, false)).toEqual(["no differences"]);
+    expect(formatDiff({ files: [], warnings: [], differences: 0, nodes: {} }, false)).toEqual(["no differences"]);
   });
 
   it("says what Pacemaker would do, and which apply flag that needs", () => {
     const restart = predict([{ action: "restart", resource: "pgsql", node: "pg1", role: "Promoted", reason: "resource definition change" }], [], { postgresql: "pgsql", primary: "pg1" });
-    const cib = (prediction: typeof restart) => ({ files: [], cib: { node: "pg1", summary: ["primitive pgsql: rep_mode sync -> async"], patch: "", prediction }, warnings: [], differences: 1 });
+    const cib = (prediction: typeof restart) => ({ files: [], cib: { node: "pg1", summary: ["primitive pgsql: rep_mode sync -> async"], patch: "", prediction }, warnings: [], differences: 1, nodes: {} });
     expect(formatDiff(cib(restart), false).slice(2)).toEqual([
       "--- Pacemaker would (crm_simulate on pg1):",
       "    pg1: restart pgsql (Promoted), due to resource definition change: the primary's PostgreSQL restarts: writes fail meanwhile, and the pgsql agent may promote a standby instead",
