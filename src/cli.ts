@@ -289,7 +289,20 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
           const rendered = await renderOf(model, opts);
           const { diffCluster, formatDiff } = await import("./diff.js");
           const result = await diffCluster(model, rendered, { ...connectionOptions(opts), connections: Promise.resolve(run.connections) });
-          if (json) io.out(maskSecrets(JSON.stringify({ ok: true, written: run.written, report: run.report, diff: result }, null, 2), secrets));
+          // Files written by hand: the first apply rewrites them into pgha's layout; say whether any setting changes.
+          const { layoutRewrites } = await import("./import-layout.js");
+          const layout = layoutRewrites(
+            result.files.filter((d) => d.action === "update").flatMap((d) => {
+              const live = run.liveFile(d.node, d.path);
+              const r = rendered.files.find((x) => x.node === d.node && x.path === d.path);
+              return live !== undefined && r ? [{ node: d.node, path: d.path, live, rendered: r.content }] : [];
+            }),
+          );
+          if (!json && layout.length) {
+            io.out("written by hand: apply rewrites each once into pgha's layout (then diff finds no difference):");
+            for (const l of layout) io.out(`  ${l}`);
+          }
+          if (json) io.out(maskSecrets(JSON.stringify({ ok: true, written: run.written, report: run.report, layout, diff: result }, null, 2), secrets));
           else if (result.differences === 0) io.out("diff: no differences");
           else {
             io.out(`diff: ${result.differences} difference(s) would still change on apply:`);

@@ -17,6 +17,8 @@ export interface ImportRun {
   written: string[];
   /** The connections, still open, for the comparison that follows; the caller closes them. */
   connections: Map<string, Connection>;
+  /** A configuration file as import read it on a node (corosync.conf, postgresql.conf, pg_hba.conf). */
+  liveFile: (node: string, path: string) => string | undefined;
 }
 
 /** A file that must not exist yet (O_EXCL, no link followed), readable by its owner only. */
@@ -83,7 +85,12 @@ export async function runImport(inv: Inventory, group: string, out: string, inve
       written.push(join(out, "hosts.yml"));
       writeNew(written[1]!, inventoryText(inv, group));
     }
-    return { spec, report, written, connections };
+    const liveFile = (node: string, path: string) => {
+      const h = facts.find((x) => x.host.name === node)?.host;
+      if (path === "/etc/corosync/corosync.conf") return h?.corosyncConf || undefined;
+      return path.endsWith("/pg_hba.conf") ? h?.pgHba : h?.postgresqlConf.find((c) => c.path === path)?.text;
+    };
+    return { spec, report, written, connections, liveFile };
   } catch (e) {
     connections.forEach((c) => c.close());
     throw e;

@@ -561,6 +561,18 @@ function agentParamsAndOps(spec: Spec, pgPrim: XNode, report: ImportReport): voi
   report.mapped.push(`postgresql: ${id} (${spec.postgresql.agent}), agent_params ${Object.keys(agentParams).join(", ") || "none"}, ops ${Object.keys(ops).join(", ") || "as pgha's"}`);
 }
 
+/**
+ * PostgreSQL's built-in values (10 to 17) of the parameters pgha sets by default: what a server runs with
+ * when its file leaves one out. restart_after_crash is not here: pgha always sets it off.
+ */
+const POSTGRESQL_DEFAULTS: Record<string, Scalar> = {
+  listen_addresses: "localhost", max_connections: 100, wal_level: "replica", max_wal_senders: 10, max_replication_slots: 10,
+  wal_log_hints: false, hot_standby: true, hot_standby_feedback: false, archive_mode: false, logging_collector: false,
+  log_directory: "log", log_filename: "postgresql-%Y-%m-%d_%H%M%S.log", log_truncate_on_rotation: false, log_rotation_age: "1d",
+  log_line_prefix: "%m [%p] ", wal_keep_size: 0, wal_keep_segments: 0, wal_sender_timeout: "60s", wal_receiver_timeout: "60s",
+  max_slot_wal_keep_size: -1,
+};
+
 /** Server parameters and pg_hba rules beyond pgha's own, cluster-wide and per node. */
 function postgresFiles(spec: Spec, f: ImportFacts, report: ImportReport): void {
   const members = spec.cluster.nodes.members;
@@ -586,11 +598,22 @@ function postgresFiles(spec: Spec, f: ImportFacts, report: ImportReport): void {
     const rendered = new Map(serverParameters(spec, facts(), node).map((kv) => [kv.key, kv.value]));
     const out: NvPairs = {};
     for (const [k, v] of live) if (!(k in RESERVED_PARAMETERS) && rendered.get(k) !== pgValue(v)) out[k] = v;
-    return { out, absent: [...rendered.keys()].filter((k) => !live.has(k)) };
+    // The locations (data directory, port, ...) come from the resource's params, which the server runs with.
+    return { out, absent: [...rendered.keys()].filter((k) => !live.has(k) && !(k in RESERVED_PARAMETERS)) };
   };
   const cluster = differing(primary, conf);
+  // A setting the file leaves out runs at PostgreSQL's default: the spec says that value, so pgha's own
+  // default does not change the running server (a hand-written file rarely sets all of pgha's).
+  const rendered = new Map(serverParameters(spec, facts(), primary).map((kv) => [kv.key, kv.value]));
+  const unset: string[] = [];
+  for (const k of cluster.absent) {
+    const d = spec.postgresql.version >= 10 ? POSTGRESQL_DEFAULTS[k] : undefined;
+    if (d === undefined) unset.push(k);
+    else if (pgValue(d) !== rendered.get(k)) cluster.out[k] = d;
+  }
   if (Object.keys(cluster.out).length) spec.postgresql.parameters = Object.fromEntries(Object.keys(cluster.out).sort().map((k) => [k, cluster.out[k]!]));
-  for (const k of cluster.absent) report.notes.push(`postgresql.conf: pgha sets ${k}, which ${primary.name}'s file leaves at PostgreSQL's default: set postgresql.parameters.${k} to keep another value`);
+  for (const k of unset)
+    report.notes.push(k === "restart_after_crash" ? `postgresql.conf: ${primary.name}'s file leaves restart_after_crash on, which pgha always sets off (Pacemaker restarts PostgreSQL, never PostgreSQL itself)` : `postgresql.conf: pgha sets ${k}, which ${primary.name}'s file leaves at PostgreSQL's default: set postgresql.parameters.${k} to keep another value`);
   for (const n of nodes.filter((x) => x !== primary)) {
     const live = parsePostgresqlConf(host(n.name)?.postgresqlConf ?? []);
     if (!live.size) continue;

@@ -223,6 +223,10 @@ order rsc_order-msPostgresql-master-group-3 0: msPostgresql:demote master-group:
         pg2: { agent: "stonith:fence_ipmilan", params: { pcmk_host_list: "pg2", ip: "192.168.100.12", username: "admin", lanplus: 1 }, secret_params: { password: { env: "PGHA_FENCE_PG2_PASSWORD" } }, id: "prmStonith2-1", group: "grpStonith2", location_id: "rsc_location-grpStonith2-3" },
       },
     });
+    // What the file leaves out runs at PostgreSQL's default, which the spec then says (not pgha's own default).
+    expect(spec.postgresql.parameters).toMatchObject({ logging_collector: false, hot_standby_feedback: false, wal_sender_timeout: "60s", wal_keep_size: 0 });
+    expect(spec.postgresql.parameters).not.toHaveProperty("max_replication_slots");
+    expect(report.notes.filter((n) => n.startsWith("postgresql.conf: pgha sets"))).toEqual([]);
     expect(report.kept).toEqual([]);
     // What the spec cannot say is said: pgha writes a secret param last, and its own ops of ping and the VIPs.
     expect(report.notes).toEqual(expect.arrayContaining([
