@@ -168,6 +168,7 @@ export async function diffCluster(
       nodes: model.nodes.map((n) => n.name),
       primary: runningPrimary(status, model.resourceIds.postgresql),
       running: model.nodes.filter((n) => facts[n.name]!.postgresRunning).map((n) => n.name),
+      corosyncRunning: model.nodes.filter((n) => facts[n.name]!.services.corosync === "active").map((n) => n.name),
       files: changed.map((c) => c.plan),
       postgresqlConf: model.postgresql.configFile,
       restartParameters: restartParameters(described?.code === 0 ? described.stdout : ""),

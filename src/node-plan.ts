@@ -37,9 +37,10 @@ export interface PlanFile {
 
 export interface NodePlanInput {
   nodes: string[];
-  /** The node that runs the primary now, and every node where PostgreSQL runs. */
+  /** The node that runs the primary now, every node where PostgreSQL runs, and where corosync runs. */
   primary?: string;
   running: string[];
+  corosyncRunning: string[];
   files: PlanFile[];
   /** The path of postgresql.conf, and the parameters only a restart applies (`postgres --describe-config`). */
   postgresqlConf: string;
@@ -136,9 +137,10 @@ export function nodePlans(input: NodePlanInput): Record<string, NodePlan> {
   const leaving = (n: string) => input.leaving.find((l) => l.name === n);
   const member = (n: string) => !input.joining.includes(n) && !leaving(n);
   // corosync: a key that cannot change at run time on any node is a restart of the whole cluster.
-  const corosync = input.files.filter((f) => f.path === COROSYNC_CONF && member(f.node));
+  // A node where corosync does not run (a build, a stopped node) starts with the new file: nothing to reload.
+  const corosync = input.files.filter((f) => f.path === COROSYNC_CONF && member(f.node) && input.corosyncRunning.includes(f.node));
   const classified = corosync.map((f) => ({ node: f.node, ...(f.before !== undefined && f.after !== undefined ? classifyCorosyncChange(f.before, f.after) : { apply: "unknown", changed: [], needRestart: [] }) }));
-  const rekeyed = input.files.some((f) => f.path === COROSYNC_AUTHKEY) ? ["authkey"] : [];
+  const rekeyed = input.files.some((f) => f.path === COROSYNC_AUTHKEY && input.corosyncRunning.includes(f.node)) ? ["authkey"] : [];
   const needRestart = [...new Set([...classified.flatMap((c) => c.needRestart), ...rekeyed])];
   const rolled = input.prediction?.rolls === true && allowed.includes("restart-primary");
 
@@ -157,6 +159,9 @@ export function nodePlans(input: NodePlanInput): Record<string, NodePlan> {
       const c = classified.find((x) => x.node === n);
       if (c?.apply === "reload") e.steps.push({ kind: "corosync", what: "corosync reload (corosync-cfgtool -R)", why: `changed: ${c.changed.join(", ")}` });
       else if (c?.apply === "unknown") e.steps.push({ kind: "corosync", what: "corosync.conf is rewritten: reload or coordinated restart, as apply finds it", why: "its current content could not be compared" });
+      else if (member(n) && input.files.some((f) => f.node === n && f.path === COROSYNC_CONF && !input.corosyncRunning.includes(n))) {
+        e.steps.push({ kind: "corosync", what: "corosync.conf changes; corosync does not run here: it starts with it", why: "corosync.conf changes" });
+      }
     }
     if (role === "joins") e.steps.push({ kind: "membership", what: "joins: its replication slot on the primary, a base backup from the primary, Pacemaker started", why: "new in the spec" });
     for (const a of input.prediction?.actions ?? []) if (a.node === n || a.to === n) pacemakerStep(a, n, input, e);

@@ -24,6 +24,7 @@ const input = (over: Partial<NodePlanInput>): NodePlanInput => ({
   nodes: ["pg1", "pg2"],
   primary: "pg1",
   running: ["pg1", "pg2"],
+  corosyncRunning: ["pg1", "pg2"],
   files: [],
   postgresqlConf: renderExample("sr-pgsql-2node").model.postgresql.configFile,
   restartParameters: RESTART,
@@ -111,6 +112,11 @@ describe("nodePlans", () => {
       expect(plans[n]!.verdict).not.toMatch(/no restart/);
     }
     expect(plans.pg1!.verdict).toMatch(/; no move$/);
+    // A build: nothing runs yet, every file is new.
+    const fresh = renderExample("sr-pgsql-2node").rendered.files.map((f) => ({ node: f.node, path: f.path, before: "", after: f.content }));
+    expect(verdicts(input({ files: fresh, primary: undefined, running: [], corosyncRunning: [] }))[0]).toBe(
+      "pg1 (no instance): corosync.conf changes; corosync does not run here: it starts with it; configuration files change; PostgreSQL does not run here: they apply when it starts; no restart",
+    );
   });
 
   it("nodes that join or leave, and a node where PostgreSQL does not run", () => {
