@@ -351,12 +351,17 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
         const { loadPlaybook, bundled } = await playbooks();
         // Checked before anything connects: a broken playbook is bad input like a broken spec.
         const playbook = opts.playbook ? loadPlaybook(opts.playbook) : opts["rebuild-cib"] ? bundled("rebuild-cib") : { build: bundled("build"), reconfigure: bundled("reconfigure") };
-        const result = await connected(model, opts, io, async (connection) => {
+        const allow = DISRUPTIONS.filter((d) => opts[DISRUPTION_FLAGS[d].slice(2) as AllowFlag]);
+        const { result, planned } = await connected(model, opts, io, async (connection) => {
           const rendered = await renderOf(model, opts);
           const { apply } = await import("./apply.js");
           const { diffCluster, formatDiff } = await import("./diff.js");
-          if (opts.diff && !json) for (const l of formatDiff(await diffCluster(model, rendered, connection), opts.verbose)) io.out(l);
-          return apply(model, rendered, "tasks" in playbook ? playbook : (bootstrap) => (bootstrap ? playbook.build : playbook.reconfigure), {
+          // The comparison pgha diff makes, for --diff and for --check's plan per node (with this run's flags).
+          const compared = opts.diff || opts.check ? diffCluster(model, rendered, { ...connection, allow, rollingRestart: opts["rolling-restart"] }) : undefined;
+          // --check alone also runs on a degraded cluster, which diff (every node compared) refuses: the plan is then left out.
+          const planned = opts.diff ? await compared : await compared?.catch((e: Error) => void io.err(maskSecrets(`plan per node not available: ${e.message}`, model.secrets)));
+          if (opts.diff && !json) for (const l of formatDiff(planned!, opts.verbose)) io.out(l);
+          const result = await apply(model, rendered, "tasks" in playbook ? playbook : (bootstrap) => (bootstrap ? playbook.build : playbook.reconfigure), {
             check: opts.check,
             verbose: opts.verbose,
             limit,
@@ -365,15 +370,19 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
             rollingRestart: opts["rolling-restart"],
             // A node the spec drops is reached, to drain it, as the inventory says (node-leave.ts).
             outsider: (name) => inventory?.hosts.get(name)?.connection,
-            allow: DISRUPTIONS.filter((d) => opts[DISRUPTION_FLAGS[d].slice(2) as AllowFlag]),
+            allow,
             renderer: json ? "silent" : process.stdout.isTTY && !process.env.CI ? "default" : "simple",
             log: (l) => io.err(maskSecrets(l, model.secrets)),
           });
+          return { result, planned: opts.check && planned?.differences ? planned : undefined };
         }, opts.diff ? "all" : "reachable");
         const status = result.status;
-        if (json) io.out(maskSecrets(JSON.stringify({ ok: true, check: opts.check, changed: result.changed, bootstrap: result.bootstrap, tasks: result.reports, status: status?.status }, null, 2), secrets));
+        const { formatNodePlans } = await import("./node-plan.js");
+        if (json) io.out(maskSecrets(JSON.stringify({ ok: true, check: opts.check, changed: result.changed, bootstrap: result.bootstrap, tasks: result.reports, status: status?.status, ...(planned ? { nodes: planned.nodes } : {}) }, null, 2), secrets));
         else {
           if (status) io.out(status.text);
+          // With --diff, the diff above ends with it already.
+          if (planned && !opts.diff) for (const l of formatNodePlans(planned.nodes)) io.out(maskSecrets(l, secrets));
           io.out(
             result.changed === 0
               ? `ok: nothing ${opts.check ? "would change" : "changed"} (${model.nodes.length} nodes, ${result.playbook})`
