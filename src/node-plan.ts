@@ -113,6 +113,8 @@ function pacemakerStep(a: PlannedAction, node: string, input: NodePlanInput, e: 
       e.pgRestart = true;
       if (isPrimary) primaryMoves();
       return push(isPrimary ? "PostgreSQL stops: the primary leaves this node" : "PostgreSQL stops");
+    case "start":
+      return push("PostgreSQL starts");
     case "demote":
       if (isPrimary) primaryMoves();
       return push("PostgreSQL is demoted: no longer the primary");

@@ -124,6 +124,8 @@ describe("nodePlans", () => {
     expect(Object.keys(plans)).toEqual(["pg1", "pg2", "pg3", "pg4"]);
     expect(plans.pg2!.verdict).toBe("pg2 (no instance): configuration files change; PostgreSQL does not run here: they apply when it starts; no restart");
     expect(plans.pg3!.verdict).toMatch(/^pg3 \(joins\): joins: its replication slot on the primary, a base backup/);
+    const started = nodePlans(input({ nodes: ["pg1", "pg2", "pg3"], joining: ["pg3"], prediction: predict([{ action: "start", resource: "pgsql", node: "pg3" }], [], { postgresql: "pgsql", primary: "pg1" }) }));
+    expect(started.pg3!.verdict).toBe("pg3 (joins): joins: its replication slot on the primary, a base backup from the primary, Pacemaker started; PostgreSQL starts; no restart");
     expect(plans.pg4!.verdict).toMatch(/^pg4 \(leaves\): leaves the cluster: standby until nothing runs there, then Pacemaker and corosync stop; its data directory stays$/);
   });
 
