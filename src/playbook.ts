@@ -4,7 +4,7 @@ import { InputError } from "./diagnostics.js";
 import { MiB, readInputFile } from "./input-file.js";
 import { diagAt, parseYamlSource } from "./yaml-source.js";
 
-export const MODULES = ["preflight", "directories", "files", "service", "cib_clear", "cib_rebuild", "corosync_authkey", "cluster_boot", "corosync_apply", "pg_rolling_restart", "pg_recover", "pg_switchover", "pg_bootstrap", "node_join", "node_leave", "pg_password", "crm_predict", "crm_load", "wait_for", "pg_reload", "command"] as const;
+export const MODULES = ["preflight", "directories", "files", "service", "cib_clear", "cib_rebuild", "corosync_authkey", "cluster_boot", "corosync_apply", "pg_rolling_restart", "pg_recover", "pg_switchover", "pg_bootstrap", "node_join", "node_leave", "pg_password", "crm_predict", "pg_minimums", "crm_load", "wait_for", "pg_reload", "command"] as const;
 export type ModuleName = (typeof MODULES)[number];
 /** Facts pgha computes before acting, and what the operator asked for, usable in `when`. */
 export const CONDITIONS = ["bootstrap", "not bootstrap", "rolling restart"] as const;

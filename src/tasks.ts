@@ -23,6 +23,7 @@ import { crmPredict, settleAndVerify, type CibPlan } from "./cib-predict.js";
 import { clusterBoot } from "./tasks/cluster-boot.js";
 import { nodeJoin } from "./tasks/node-join.js";
 import { nodeLeave } from "./tasks/node-leave.js";
+import { pgMinimums } from "./tasks/standby-minimums.js";
 import { nodeListInPlace } from "./tasks/node-list.js";
 import { maintenanceOn, rolledCibChange } from "./tasks/cib-rolled.js";
 import { pgPassword } from "./tasks/replication-password.js";
@@ -690,22 +691,6 @@ export async function restartThroughStandby(ctx: RunCtx, h: HostCtx, x: HostCtx,
   return newPrimary;
 }
 
-/** Settings a hot standby must have at least as high as its primary (PostgreSQL checks them at start). */
-const STANDBY_MINIMUMS = ["max_connections", "max_prepared_transactions", "max_locks_per_transaction", "max_wal_senders", "max_worker_processes"];
-
-/**
- * Which of those the configuration files now set lower than the running primary's value. (Such a value
- * shows in pg_file_settings with error "setting could not be applied" until the restart: not filtered.)
- */
-async function loweredStandbyMinimums(ctx: RunCtx, ph: HostCtx): Promise<string[]> {
-  const names = STANDBY_MINIMUMS.map((n) => `'${n}'`).join(", ");
-  const sql =
-    `SELECT f.name || ' ' || s.setting || ' -> ' || f.setting FROM pg_settings s JOIN (SELECT DISTINCT ON (name) name, setting FROM pg_file_settings ` +
-    `WHERE name IN (${names}) ORDER BY name, seqno DESC) f USING (name) WHERE f.setting ~ '^[0-9]+$' AND f.setting::bigint < s.setting::bigint`;
-  const out = await must(ctx, ph, psqlRows(ctx, sql));
-  return out.split("\n").filter(Boolean);
-}
-
 /**
  * The rolling restart for parameters that need one: the standbys one at a time, then the primary by a
  * switchover; each node must stream again before the next one goes. Only nodes whose PostgreSQL reports
@@ -718,17 +703,6 @@ async function pgRollingRestart(ctx: RunCtx, h: HostCtx, args: Record<string, un
   const todo = ctx.hosts.filter((_, i) => pending[i]?.length).sort((a, b) => Number(a.node.name === primary) - Number(b.node.name === primary));
   if (!todo.length) return { changed: false };
   if (ctx.down?.length) return { changed: false, skipped: true, msg: `${todo.map((x) => x.node.name).join(", ")} wait for a restart, and a rolling restart needs every node (${ctx.down.join(", ")} is down)` };
-  const ph = ctx.hosts.find((x) => x.node.name === primary);
-  if (ph) {
-    const lowered = await loweredStandbyMinimums(ctx, ph);
-    if (lowered.length) {
-      throw new TaskError(
-        ph.node.name,
-        `refusing the rolling restart: ${lowered.join(", ")} would go below the primary's value, and a standby may not have less than its primary ` +
-          "(it would not start). Lowering these needs the primary restarted first; nothing was restarted",
-      );
-    }
-  }
   const params = [...new Set(pending.flatMap((p) => p ?? []))].join(", ");
   const plan = todo.map((x) => (x.node.name === primary ? `switchover, then ${x.node.name}` : x.node.name)).join(", ");
   if (ctx.check) return { changed: true, msg: `would restart ${plan} for ${params}` };
@@ -762,5 +736,6 @@ export const MODULE_IMPLS: Record<ModuleName, Module> = {
   pg_switchover: (ctx, h, args) => pgSwitchover(ctx, h, args),
   node_join: (ctx, h, args) => nodeJoin(ctx, h, args),
   node_leave: (ctx, h, args) => nodeLeave(ctx, h, args),
+  pg_minimums: (ctx, h) => pgMinimums(ctx, h),
   pg_password: (ctx, h) => pgPassword(ctx, h),
 };
