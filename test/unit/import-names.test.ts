@@ -7,21 +7,8 @@ import { parseSpec } from "../../src/spec.js";
 import { build, exampleText, renderExample } from "./helpers.js";
 import { loadTemplates, renderCluster } from "../../src/render.js";
 import { missingTools, run, scratchCib } from "./scratch-cib.js";
+import { LHAJ_IDS } from "./lhaj-ids.js";
 
-const LHAJ_IDS = {
-  postgresql: "pgsql",
-  clone: "msPostgresql",
-  group: "master-group",
-  ping: "prmPing",
-  ping_clone: "clnPingCheck",
-  location_ping: "rsc_location-msPostgresql-1",
-  colocation_ping: "rsc_colocation-msPostgresql-clnPingCheck-1",
-  colocation_vips: "rsc_colocation-master-group-msPostgresql-2",
-  order_ping: "rsc_order-clnPingCheck-msPostgresql-1",
-  order_promote: "rsc_order-msPostgresql-master-group-2",
-  order_demote: "rsc_order-msPostgresql-master-group-3",
-  location_vip_readonly: "rsc_location-vip-slave-1",
-};
 
 /** The 2-node pgsql example with the names of a Linux-HA Japan sheet. */
 function lhajSpec(): string {
