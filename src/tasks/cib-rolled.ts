@@ -10,8 +10,8 @@
 import { desiredCib, applyCibPatch } from "../cib-script.js";
 import { shq } from "../shell.js";
 import { promotedNode } from "../status.js";
-import { truthy } from "../runtime-switches.js";
 import { clusterStatus, exec, must, poll, restartThroughStandby, TaskError, waitFor, type HostCtx, type RunCtx } from "../tasks.js";
+import { underMaintenance } from "./maintenance.js";
 
 /** Rolls the CIB change around the primary; returns what was done. crm_predict decided it may (Prediction.rolls). */
 export async function rolledCibChange(ctx: RunCtx, h: HostCtx, timeout: number): Promise<string> {
@@ -26,24 +26,16 @@ export async function rolledCibChange(ctx: RunCtx, h: HostCtx, timeout: number):
   }
   const names = standbys.map((x) => x.node.name);
   const standby = (n: string) => `crm_attribute -N ${shq(n)} -n standby -l reboot`;
-  const mm = "crm_attribute -t crm_config -n maintenance-mode";
   try {
     for (const n of names) await must(ctx, h, `${standby(n)} --update=on`);
     await poll(ctx, h, `${pgId} to stop on ${names.join(", ")}`, timeout, async () => {
       const now = await clusterStatus(ctx, h);
       return names.filter((n) => now?.resources.some((r) => r.id === pgId && r.nodes.includes(n))).map((n) => `${pgId} on ${n}`);
     });
-    await must(ctx, h, `${mm} --update=true`);
-    try {
+    await underMaintenance(ctx, h, pgId, "changing the CIB under maintenance mode", timeout, () => {
       const cib = desiredCib(ctx.rendered, (b) => Boolean(h.facts.binaries[b]), { clear: ctx.clear, then: applyCibPatch() });
-      await must(ctx, h, cib.script, cib.stdin);
-      await must(ctx, h, `crm_resource --refresh -r ${shq(pgId)}`);
-      await must(ctx, h, `crm_resource --wait --timeout=${timeout}s`);
-    } catch (e) {
-      // Ending maintenance mode now could restart the primary for the new parameters: the operator decides.
-      throw new TaskError(h.node.name, `changing the CIB under maintenance mode: ${(e as Error).message}; maintenance-mode is left on (pgha status shows the cluster)`);
-    }
-    await must(ctx, h, `${mm} --delete`);
+      return must(ctx, h, cib.script, cib.stdin);
+    });
   } finally {
     // Also after a failure before maintenance mode: the standbys go back to what they ran.
     for (const n of names) await exec(ctx, h, `${standby(n)} --delete`);
@@ -51,9 +43,4 @@ export async function rolledCibChange(ctx: RunCtx, h: HostCtx, timeout: number):
   await waitFor(ctx, h, { condition: "replication", timeout });
   const now = await restartThroughStandby(ctx, h, ph, true, timeout);
   return `rolled: ${names.join(", ")} stopped, the CIB changed under maintenance mode, ${names.join(", ")} started with it, then a switchover to ${now ?? "?"} and ${ph.node.name} restarted as its standby`;
-}
-
-/** Whether maintenance mode is on now (then Pacemaker acts on the change later, and nothing is rolled). */
-export async function maintenanceOn(ctx: RunCtx, h: HostCtx): Promise<boolean> {
-  return truthy((await exec(ctx, h, "crm_attribute -t crm_config -n maintenance-mode -G -q")).stdout.trim());
 }
