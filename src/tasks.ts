@@ -465,6 +465,11 @@ export function missingFor(condition: string, s: ClusterStatus | undefined, mode
     if (hs.length && (model.postgresql.replication?.mode === "sync" ? !hs.includes("HS:sync") : hs.some((v) => !v?.startsWith("HS:")))) {
       missing.push(`${attr}=${model.postgresql.replication?.mode === "sync" ? "HS:sync" : "HS:async"} on a standby (now: ${hs.join(", ")})`);
     }
+    // check_wal_receiver: the agent's monitor marks a standby ERROR when it ran before the WAL receiver
+    // started, until its next monitor. Wait for that one, so that crm_mon -A shows the truth once apply ends.
+    const receiver = `${pgId}-receiver-status`;
+    const stale = standbys.filter((n) => replicating.includes(n) && s.nodes.find((x) => x.name === n)?.attributes[receiver] === "ERROR");
+    if (stale.length) missing.push(`${receiver}=normal on ${stale.join(", ")} (now: ERROR)`);
   }
   const vips = s.resources.filter((r) => r.parent === model.resourceIds.group);
   if (primaries.length === 1 && vips.some((r) => !r.nodes.includes(primaries[0]!))) missing.push(`VIPs on ${primaries[0]}`);

@@ -49,6 +49,10 @@ describe("crm_mon XML", () => {
     const degraded = healthy.replace('value="HS:sync"', 'value="HS:alone"');
     expect(missingFor("replication", parseCrmMon(degraded), model, ["pg2"])).toEqual(["pgsql-status=HS:sync on a standby (now: HS:alone)"]);
     expect(missingFor("online", undefined, model, [])).toEqual(["Pacemaker is not answering"]);
+    // A monitor that ran before the WAL receiver started: stale until the next one.
+    const stale = healthy.replace('<attribute name="pgsql-status" value="HS:sync"/>', '<attribute name="pgsql-status" value="HS:sync"/><attribute name="pgsql-receiver-status" value="ERROR"/>');
+    expect(missingFor("replication", parseCrmMon(stale), model, ["pg2"])).toEqual(["pgsql-receiver-status=normal on pg2 (now: ERROR)"]);
+    expect(missingFor("replication", parseCrmMon(stale.replace('"ERROR"', '"normal"')), model, ["pg2"])).toEqual([]);
   });
 
   it("finds cli-ban and cli-prefer constraints left by crm_resource --move", () => {
