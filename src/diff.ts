@@ -178,6 +178,7 @@ export async function diffCluster(
       leaving: gone,
       allowed: opts.allow,
       rollingRestart: opts.rollingRestart,
+      singleInstance: model.topology === "shared-disk",
     });
     return { files, leaving, cib, warnings, differences: files.length + leaving.length + (cib?.summary.length ?? 0), nodes };
   });

@@ -53,6 +53,8 @@ export interface NodePlanInput {
   /** What the operator allowed (apply --allow-...), and whether apply rolls pending restarts (--rolling-restart). */
   allowed?: readonly Disruption[];
   rollingRestart?: boolean;
+  /** A shared-disk cluster: one instance, which no rolling restart can restart without a failover. */
+  singleInstance?: boolean;
 }
 
 /** The parameters whose context is postmaster in `postgres --describe-config` (name TAB context ...). */
@@ -183,12 +185,13 @@ export function nodePlans(input: NodePlanInput): Record<string, NodePlan> {
         e.steps.push({ kind: "postgresql", what: "PostgreSQL reload", why: `${names} change` });
         const conf = pgFiles.find((f) => f.path === input.postgresqlConf);
         const pending = conf?.before === undefined || conf.after === undefined ? [] : changedKeys(settings(conf.before), settings(conf.after)).filter((k) => input.restartParameters.has(k));
-        if (pending.length && input.rollingRestart) {
+        if (pending.length && input.rollingRestart && !input.singleInstance) {
           e.pgRestart = true;
           if (n === input.primary) e.moves = true;
           e.steps.push({ kind: "postgresql", what: n === input.primary ? `rolling restart for ${pending.join(", ")}: a switchover first, then PostgreSQL restarts here as a standby` : `rolling restart for ${pending.join(", ")}: PostgreSQL restarts through Pacemaker, the standbys one at a time`, why: "apply --rolling-restart" });
         } else if (pending.length) {
-          e.steps.push({ kind: "postgresql", what: `restart pending for ${pending.join(", ")} (apply --rolling-restart applies it)`, why: "only a restart applies these parameters; pgha never restarts PostgreSQL behind Pacemaker's back" });
+          const how = input.singleInstance ? "a restart of the single instance is a failover: crm resource restart" : "apply --rolling-restart applies it";
+          e.steps.push({ kind: "postgresql", what: `restart pending for ${pending.join(", ")} (${how})`, why: "only a restart applies these parameters; pgha never restarts PostgreSQL behind Pacemaker's back" });
         }
       }
     }

@@ -63,6 +63,9 @@ describe("nodePlans", () => {
       "pg1 (primary): PostgreSQL reload; rolling restart for shared_buffers: a switchover first, then PostgreSQL restarts here as a standby",
       "pg2 (standby): PostgreSQL reload; rolling restart for shared_buffers: PostgreSQL restarts through Pacemaker, the standbys one at a time",
     ]);
+    expect(verdicts(input({ files, rollingRestart: true, singleInstance: true }))[0]).toBe(
+      "pg1 (primary): PostgreSQL reload; restart pending for shared_buffers (a restart of the single instance is a failover: crm resource restart); no restart, no move",
+    );
     // A parameter that a reload applies is no restart at all.
     const workMem = changedFiles((s) => s.replace("shared_buffers: 128MB", "shared_buffers: 128MB\n    work_mem: 8MB"));
     expect(verdicts(input({ files: workMem }))[0]).toBe("pg1 (primary): PostgreSQL reload; no restart, no move");
