@@ -1,5 +1,6 @@
 // pgha recover NODE: the manuals' recovery of a failed node (standby the node, clean up, resync, back in
-// the cluster) as one task. It never touches the primary: the node is kept out of the way (node standby,
+// the cluster) as one task. It never stops or restarts the primary (a CHECKPOINT there at most, which
+// pg_rewind needs from a primary just promoted): the node is kept out of the way (node standby,
 // or Pacemaker left stopped there), its data follows the primary as it is, is rewound with pg_rewind,
 // or is copied afresh with pg_basebackup; the old data directory is kept beside the new one. What an
 // interrupted run had done is read back from a state file on the node, so a rerun converges.
@@ -8,7 +9,7 @@ import { PGHA_DIR } from "../cib-script.js";
 import { planFile } from "../plan.js";
 import { shq } from "../shell.js";
 import { permanentNodeAttributes, type ClusterStatus } from "../status.js";
-import { asPostgres, asUser, directoryCommand, exec, must, pgCtl, poll, TaskError, waitFor, writeFileCommand, type HostCtx, type RunCtx, type TaskResult } from "../tasks.js";
+import { asPostgres, asUser, directoryCommand, exec, must, pgCtl, poll, psqlRows, TaskError, waitFor, writeFileCommand, type HostCtx, type RunCtx, type TaskResult } from "../tasks.js";
 import { liveStatus, roles, standbyProblems, wantedHs } from "./standby.js";
 
 /** On the node: "rewinding" while pg_rewind runs, "resynced CHECKPOINT" once the data is a standby's. */
@@ -41,6 +42,23 @@ const pgRewind = (ctx: RunCtx, dryRun: boolean) => {
 };
 
 const lastLine = (s: string) => s.trim().split("\n").at(-1) ?? "";
+
+/** The timeline of the primary's last checkpoint when it is not the one the primary writes on (no row when it is). */
+export const STALE_CHECKPOINT_SQL = "SELECT timeline_id FROM pg_control_checkpoint() WHERE timeline_id <> ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int";
+
+/**
+ * pg_rewind takes the source's timeline from its control file, which names a new timeline only once the
+ * checkpoint after the promotion has ended, and that one is spread (seconds: 8 s for 80 buffers on the
+ * lab). A rewind before it takes the old timeline for the primary's, rewinds to the wrong ancestor, and
+ * the node never starts ("requested timeline 3 does not contain minimum recovery point ... on timeline
+ * 1"): pg_rewind's documentation asks for a CHECKPOINT on a source just promoted. Returns the stale
+ * timeline (undefined when the control file is current); with `run`, checkpoints the primary first.
+ */
+async function staleSourceCheckpoint(ctx: RunCtx, primary: HostCtx, run: boolean): Promise<string | undefined> {
+  const stale = (await must(ctx, primary, psqlRows(ctx, STALE_CHECKPOINT_SQL))).trim() || undefined;
+  if (stale && run) await must(ctx, primary, psqlRows(ctx, "CHECKPOINT"));
+  return stale;
+}
 
 /** How the node's data can become a standby of the primary, read without changing it. */
 async function decide(ctx: RunCtx, x: HostCtx): Promise<Resync> {
@@ -160,6 +178,7 @@ export async function pgRecover(ctx: RunCtx, _h: HostCtx, args: Record<string, u
   const pgId = ctx.model.resourceIds.postgresql;
   const { s, via } = await liveStatus(ctx);
   const { primary, x } = await refuse(ctx, via, s, node);
+  const { primaryHost } = roles(ctx, s);
   const lock = lockFile(ctx);
   const locked = lock !== undefined && (await exec(ctx, x, `test -e ${shq(lock)}`)).code === 0;
   const problems = [...(await standbyProblems(ctx, s, node, false)), ...(locked ? [`${lock} is there`] : [])];
@@ -171,7 +190,12 @@ export async function pgRecover(ctx: RunCtx, _h: HostCtx, args: Record<string, u
   const back = online ? `clean up its fail counts, take it out of standby` : `start Pacemaker there`;
   const steps = (resyncPlan: string) => [away, resyncPlan, ...(lock ? [`remove ${lock}`] : []), back, `wait for ${node} to stream${ctx.model.postgresql.agent === "pgsql" ? ` (${wantedHs(ctx)})` : ""}`].join(", ");
   if (ctx.check) {
-    const plan = running ? `resynchronise once PostgreSQL stopped there (decided then: follow, pg_rewind or pg_basebackup)` : PLAN[(await decide(ctx, x)).how];
+    const stale = primaryHost && (await staleSourceCheckpoint(ctx, primaryHost, false));
+    const plan = running
+      ? `resynchronise once PostgreSQL stopped there (decided then: follow, pg_rewind or pg_basebackup)`
+      : stale
+        ? `CHECKPOINT on ${primary} (its control file still names timeline ${stale}, and pg_rewind reads the timeline there), then resynchronise (decided then: follow, pg_rewind or pg_basebackup)`
+        : PLAN[(await decide(ctx, x)).how];
     return { changed: true, msg: `found ${found}; would ${steps(plan)}` };
   }
   if (online) {
@@ -180,6 +204,7 @@ export async function pgRecover(ctx: RunCtx, _h: HostCtx, args: Record<string, u
   }
   try {
     if ((await exec(ctx, x, pgCtl(ctx, "status"))).code === 0) throw new TaskError(node, `PostgreSQL runs on ${node} outside Pacemaker's control; stop it first (pg_ctl stop), recover never stops it behind Pacemaker's back`);
+    if (primaryHost) await staleSourceCheckpoint(ctx, primaryHost, true);
     const { done, kept } = await resync(ctx, x, await decide(ctx, x));
     if (lock) await must(ctx, x, `rm -f ${shq(lock)}`);
     if (!online) {
