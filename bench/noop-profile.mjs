@@ -31,7 +31,7 @@ await step("render (Handlebars loaded and compiled)", async () => {
   const { loadTemplates, renderCluster } = await m("render.js");
   return renderCluster(model, loadTemplates());
 });
-const { connectAll, gatherFactsWith } = await step("load the SSH module (node-ssh, ssh2)", () => m("gather.js"));
+const { connectAll, gatherFactsWith } = await step("load the SSH module (ssh2)", () => m("gather.js"));
 const conns = await step("SSH handshakes, every host at once", () => connectAll(model, { connectTimeoutMs: 15_000 }));
 try {
   const { statusFromProbes, statusProbe, statusView } = await step("load the status module (fast-xml-parser)", () => m("cluster-status.js"));

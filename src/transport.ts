@@ -6,7 +6,7 @@ import { createHmac } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import { dirname } from "node:path";
-import { NodeSSH } from "node-ssh";
+import { Client, type ClientChannel } from "ssh2";
 import { usesSudo } from "./inventory.js";
 import type { ClusterNode } from "./model/types.js";
 import { maskSecrets } from "./secrets.js";
@@ -218,46 +218,88 @@ export async function connect(node: ClusterNode, opts: TransportOptions): Promis
   const policy: HostKeyPolicy = opts.hostKeyPolicy ?? (o.stricthostkeychecking === "accept-new" ? "accept-new" : "strict");
   const known = [...files.user, ...files.global].flatMap((f) => (existsSync(f) ? parseKnownHosts(readFileSync(f, "utf8")) : []));
   let refused: string | undefined;
-  const ssh = new NodeSSH();
+  // ssh2 itself, not a wrapper around it: the key is read and the TCP connection opened in this very call, so
+  // the handshake runs while the caller goes on with its own work (issue 16).
+  const ssh = new Client();
+  let lost: Error | undefined;
+  const closed = new Set<(e: Error) => void>();
+  const fail = (e: Error) => {
+    lost ??= e;
+    for (const f of closed) f(lost);
+  };
   try {
-    await ssh.connect({
-      host: c.host,
-      port: c.port,
-      username: c.user ?? "root",
-      privateKeyPath: c.privateKeyFile?.replace(/^~(?=\/)/, homedir()),
-      readyTimeout: opts.connectTimeoutMs,
-      hostVerifier: (key: Buffer) => {
-        const v = verifyHostKey(known, c.host, c.port, key, policy);
-        if (!v.ok) refused = v.reason;
-        else if (v.learned && files.user[0]) {
-          mkdirSync(dirname(files.user[0]), { recursive: true, mode: 0o700 });
-          appendFileSync(files.user[0], v.learned);
-        }
-        return v.ok;
-      },
+    await new Promise<void>((resolve, reject) => {
+      ssh.once("ready", resolve);
+      ssh.on("error", (e: Error) => (lost ? undefined : reject(e)));
+      ssh.once("close", () => reject(new Error("connection closed during the handshake")));
+      let privateKey: Buffer | undefined;
+      const keyPath = c.privateKeyFile?.replace(/^~(?=\/)/, homedir());
+      try {
+        privateKey = keyPath === undefined ? undefined : readFileSync(keyPath);
+      } catch (e) {
+        return reject(new Error(`cannot read the private key ${keyPath}: ${(e as Error).message}`));
+      }
+      ssh.connect({
+        host: c.host,
+        port: c.port,
+        username: c.user ?? "root",
+        privateKey,
+        readyTimeout: opts.connectTimeoutMs,
+        hostVerifier: (key: Buffer) => {
+          const v = verifyHostKey(known, c.host, c.port, key, policy);
+          if (!v.ok) refused = v.reason;
+          else if (v.learned && files.user[0]) {
+            mkdirSync(dirname(files.user[0]), { recursive: true, mode: 0o700 });
+            appendFileSync(files.user[0], v.learned);
+          }
+          return v.ok;
+        },
+      });
     });
   } catch (e) {
-    ssh.dispose();
+    ssh.end();
     throw new TransportError(node.name, `cannot connect to ${c.host}:${c.port}: ${refused ?? (e as Error).message}`);
   }
-  const run = async (command: string, stdin?: string): Promise<ExecResult> => {
-    try {
-      const r = await ssh.execCommand(command, { stdin, noTrim: true });
-      return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
-    } catch (e) {
-      throw new TransportError(node.name, `connection lost: ${(e as Error).message}`);
-    }
-  };
+  // From here an error or the end of the connection fails whatever command is still running.
+  ssh.on("error", fail);
+  ssh.on("close", () => fail(new Error("the connection closed")));
+  const run = (command: string, stdin?: string): Promise<ExecResult> =>
+    new Promise<ExecResult>((resolve, reject) => {
+      const lose = (e: Error) => reject(new TransportError(node.name, `connection lost: ${e.message}`));
+      if (lost) return lose(lost);
+      closed.add(lose);
+      const done = (f: () => void) => {
+        closed.delete(lose);
+        f();
+      };
+      const started = (err: Error | undefined, channel: ClientChannel) => {
+        if (err) return done(() => lose(err));
+        const stdout: Buffer[] = [];
+        const stderr: Buffer[] = [];
+        let code = -1;
+        channel.on("data", (b: Buffer) => stdout.push(b));
+        channel.stderr.on("data", (b: Buffer) => stderr.push(b));
+        channel.on("exit", (status: number | null) => (code = status ?? -1));
+        // Decoded once, whole: a character split across two packets stays one character.
+        channel.on("close", () => done(() => resolve({ code, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() })));
+        channel.end(stdin);
+      };
+      try {
+        ssh.exec(command, started);
+      } catch (e) {
+        done(() => lose(e as Error)); // ssh2 throws when the connection is already gone
+      }
+    });
   let auth: SudoAuth;
   try {
     auth = await sudoMode(node.name, c, node.becomePassword, run);
   } catch (e) {
-    ssh.dispose();
+    ssh.end();
     throw e;
   }
   return {
     node: node.name,
     exec: (command, execOpts = {}) => run(remoteCommand(c, command, auth), remoteStdin(auth, node.becomePassword, execOpts.stdin)),
-    close: () => ssh.dispose(),
+    close: () => ssh.end(),
   };
 }
