@@ -1,11 +1,11 @@
 // The bundled playbooks load, name only known modules and handlers, and guard what they must.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/diagnostics.js";
-import { holds, loadPlaybook } from "../../src/playbook.js";
+import { holds, loadPlaybook, playbookStandalone, playbookValidator } from "../../src/playbook.js";
 
 const pb = (name: string) => loadPlaybook(join(import.meta.dirname, "..", "..", "playbooks", `${name}.yml`));
 
@@ -63,5 +63,37 @@ describe("when", () => {
     } catch (e) {
       expect((e as InputError).diagnostics[0]).toMatchObject({ code: "playbook-unreadable", file: fifo, line: 1, message: expect.stringContaining("not a regular file") });
     }
+  });
+});
+
+describe("the playbook validator built by npm run build (issue 16)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "pgha-playbook-validator-"));
+  symlinkSync(join(import.meta.dirname, "..", "..", "node_modules"), join(dir, "node_modules")); // its ajv runtime helpers, as from dist/
+  const built = join(dir, "playbook.validate.cjs");
+  writeFileSync(built, playbookStandalone());
+  const cases: unknown[] = [
+    { name: "ok", tasks: [{ name: "t", module: "files", hosts: "primary", run_once: true, when: "bootstrap", notify: ["h"] }], handlers: [{ name: "h", module: "pg_reload" }] },
+    { name: "x", tasks: [{ name: "", module: "nope", hosts: "some", run_once: "yes", when: "always", extra: 1 }] },
+    { tasks: "no", handlers: [{}] },
+    { name: 1, tasks: [], other: true },
+  ];
+
+  it("is used, and judges every case as the schema compiled at run time does, with the same errors", () => {
+    const standalone = playbookValidator(built);
+    const compiled = playbookValidator(join(dir, "missing.cjs"));
+    expect(standalone).not.toBe(compiled);
+    expect((standalone as unknown as { schemaSha256: string }).schemaSha256).toMatch(/^[0-9a-f]{64}$/);
+    for (const c of cases) {
+      expect(standalone(c)).toBe(compiled(c));
+      expect(standalone.errors ?? null).toEqual(compiled.errors ?? null);
+    }
+    expect(standalone(cases[0])).toBe(true);
+    expect(standalone(cases[1])).toBe(false);
+  });
+
+  it("is not used when it was built from another schema", () => {
+    const stale = join(dir, "stale.cjs");
+    writeFileSync(stale, playbookStandalone().replace(/schemaSha256 = "[0-9a-f]+"/, 'schemaSha256 = "0"'));
+    expect((playbookValidator(stale) as unknown as { schemaSha256?: string }).schemaSha256).toBeUndefined();
   });
 });
