@@ -10,28 +10,34 @@ const { Script } = require("node:vm");
 
 const DIST = join(__dirname, "..", "dist");
 const BUNDLE = join(DIST, "bundle-cli.cjs");
-const CACHE = `${BUNDLE}.v8cache`;
+// The commands that reach hosts run from a second bundle that holds ssh2, listr2 and the other dependencies as
+// well, with a cache of their code too (issue 16); validate and render keep the small one, as V8 reads a
+// bundle's whole cache at start-up. The same modules in both: the choice only changes what is compiled when.
+const BUNDLE_REMOTE = join(DIST, "bundle-remote.cjs");
+const REMOTE_COMMANDS = ["apply", "diff", "status", "recover", "switchover", "import"];
+const cacheOf = (bundle) => `${bundle}.v8cache`;
 
 const mtime = (p) => statSync(p, { throwIfNoEntry: false })?.mtimeMs ?? -1;
 
-/** The bundle compiled as Node compiles a CommonJS module, with `cachedData` when given. */
-function compileBundle(cachedData) {
-  const source = readFileSync(BUNDLE, "utf8");
-  return new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: BUNDLE, cachedData });
+/** `bundle` compiled as Node compiles a CommonJS module, with `cachedData` when given. */
+function compileBundle(bundle, cachedData) {
+  const source = readFileSync(bundle, "utf8");
+  return new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundle, cachedData });
 }
 
-/** Runs the compiled bundle; its exports (main). */
-function runBundle(script) {
+/** Runs the compiled `bundle`; its exports (main). */
+function runBundle(script, bundle) {
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(BUNDLE), module, BUNDLE, dirname(BUNDLE));
+  script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle));
   return module.exports;
 }
 
-/** The bundle's exports, or undefined when there is no bundle as new as dist/cli.js. */
-function loadBundle() {
-  const bundle = mtime(BUNDLE);
-  if (bundle < 0 || bundle < mtime(join(DIST, "cli.js"))) return undefined;
-  return runBundle(compileBundle(mtime(CACHE) >= bundle ? readFileSync(CACHE) : undefined));
+/** The exports of the bundle for the command in `argv`, or undefined when there is none as new as dist/cli.js. */
+function loadBundle(argv = []) {
+  const bundle = argv.some((a) => REMOTE_COMMANDS.includes(a)) ? BUNDLE_REMOTE : BUNDLE;
+  const built = mtime(bundle);
+  if (built < 0 || built < mtime(join(DIST, "cli.js"))) return undefined;
+  return runBundle(compileBundle(bundle, mtime(cacheOf(bundle)) >= built ? readFileSync(cacheOf(bundle)) : undefined), bundle);
 }
 
-module.exports = { BUNDLE, CACHE, compileBundle, runBundle, loadBundle };
+module.exports = { BUNDLE, BUNDLE_REMOTE, cacheOf, compileBundle, runBundle, loadBundle };
