@@ -61,10 +61,7 @@ describe("sr-pgsql-2node on hosts with pcs and no crmsh", () => {
     expect(clean.stdout).toMatch(/no differences/);
   });
 
-  // KNOWN FAILING, skipped until fixed: passed on the lab at 13:40 on 2026-11-30 (59f69c4 with this test),
-  // failed twice since (9f1dca1, 2242a85): pgha recover pg1 does its resync, then waits 300 s for pg1 to
-  // start as a standby (pgsql-status STOP) on these pcs-only hosts. A commit in between broke it.
-  it.skip("after kill -9 of the primary's postmaster: recover brings pg1 back as HS:sync and switchover fails back, with no crm", async () => {
+  it("after kill -9 of the primary's postmaster: recover brings pg1 back as HS:sync and switchover fails back, with no crm", async () => {
     createAppTable("pg1");
     await failOverByKill("pg1", "pg2");
     viaVip("INSERT INTO e2e VALUES ('pcs-after-failover')");
