@@ -27,7 +27,7 @@ const [{ loadSpec }, { loadInventory }, { buildModel }, { secretResolver }] = aw
 const spec = await step("spec: parse and schema validation", () => loadSpec(values.spec));
 const inventory = await step("inventory: parse", () => loadInventory(values.inventory));
 const model = await step("model: semantic checks", () => buildModel({ spec, inventory, resolveSecret: secretResolver(process.env, dirname(values.spec)) }));
-await step("render (Handlebars loaded and compiled)", async () => {
+await step("render (Handlebars runtime, templates compiled by the build)", async () => {
   const { loadTemplates, renderCluster } = await m("render.js");
   return renderCluster(model, loadTemplates());
 });
