@@ -47,10 +47,16 @@ describe("diff and reconfigure on sr-pgsql-2node", () => {
       "--- Pacemaker would (crm_simulate on pg1):",
       "    pg1: restart vip-master, due to resource definition change",
       "    pg1: restart vip-rep, due to required vip-master start",
+      "--- plan per node:",
+      "    pg1 (primary): restart vip-master; restart vip-rep; no PostgreSQL restart, no move",
+      "      pacemaker: restart vip-master (Pacemaker's transition: resource definition change)",
+      "      pacemaker: restart vip-rep (Pacemaker's transition: required vip-master start)",
+      "    pg2 (standby): nothing changes; no restart",
       "2 difference(s)",
     ]);
     const threshold = await pgha(["diff", ...INV, "-s", specWith(["migration-threshold: 1", "migration-threshold: 3"])]);
     expect(threshold.stdout).toContain("--- Pacemaker would change nothing that runs (crm_simulate on pg1)");
+    expect(threshold.stdout).toContain("    pg1 (primary): nothing changes; no restart, no move\n    pg2 (standby): nothing changes; no restart\n");
   });
 
   it("apply --check --diff shows the changes and touches nothing: same file hashes, same CIB epoch", async () => {
@@ -62,6 +68,8 @@ describe("diff and reconfigure on sr-pgsql-2node", () => {
     // crm_simulate's prediction: the VIPs restart on the primary's node, PostgreSQL does not.
     expect(c.stdout).toMatch(/Pacemaker would: pg1: restart vip-master, due to resource definition change; pg1: restart vip-rep/);
     expect(c.stdout).not.toMatch(/restart pgsql/);
+    const json = await pgha(["apply", "--check", "--json", ...INV, "-s", changed()]);
+    expect(JSON.parse(json.stdout).nodes.pg1).toMatchObject({ role: "primary", verdict: "pg1 (primary): restart vip-master; restart vip-rep; no PostgreSQL restart, no move" });
     expect({ pg1: fileHashes("pg1"), pg2: fileHashes("pg2"), epoch: epoch() }).toEqual(before);
   });
 
@@ -93,6 +101,8 @@ describe("diff and reconfigure on sr-pgsql-2node", () => {
   it("a new pg_hba rule is pushed and PostgreSQL reloaded, not restarted", async () => {
     const started = { pg1: psqlOn("pg1", "SELECT pg_postmaster_start_time()"), pg2: psqlOn("pg2", "SELECT pg_postmaster_start_time()") };
     const spec = specWith(["    - { type: host, database: all, user: all, address: 10.117.1.0/24", "    - { type: host, database: reports, user: all, address: 10.117.2.0/24, method: scram-sha-256 }\n    - { type: host, database: all, user: all, address: 10.117.1.0/24"]);
+    const d = await pgha(["diff", ...INV, "-s", spec]);
+    expect(d.stdout).toContain("    pg1 (primary): PostgreSQL reload; no restart, no move\n      postgresql: PostgreSQL reload (pg_hba.conf change)\n    pg2 (standby): PostgreSQL reload; no restart");
     const a = await pgha(["apply", ...INV, "-s", spec]);
     expect(a.code, a.output).toBe(0);
     expect(a.stdout).toMatch(/reload postgresql/);
@@ -125,6 +135,7 @@ describe("diff and reconfigure on sr-pgsql-2node", () => {
     const check = await pgha(["apply", "--check", ...INV, "-s", spec]);
     expect(check.code, check.output).toBe(2);
     expect(check.stdout).toMatch(/would reload on pg1, pg2: totem\.token/);
+    expect(check.stdout).toMatch(/\n    pg2 \(\w+\): corosync reload \(corosync-cfgtool -R\); no restart/);
     const a = await pgha(["apply", ...INV, "-s", spec]);
     expect(a.code, a.output).toBe(0);
     expect(a.stdout).toMatch(/reload on pg1, pg2: totem\.token/);
@@ -172,6 +183,8 @@ describe("diff and reconfigure on sr-pgsql-2node", () => {
 
   it("a parameter that needs a restart is reported as pending, never applied by a silent restart", async () => {
     const started = psqlOn("pg1", "SELECT pg_postmaster_start_time()");
+    const d = await pgha(["diff", ...INV, "-s", specWith(["shared_buffers: 128MB", "shared_buffers: 160MB"])]);
+    expect(d.stdout).toContain("    pg1 (primary): PostgreSQL reload; restart pending for shared_buffers (apply --rolling-restart applies it); no restart, no move\n");
     const a = await pgha(["apply", ...INV, "-s", specWith(["shared_buffers: 128MB", "shared_buffers: 160MB"])]);
     expect(a.code, a.output).toBe(0);
     expect(a.stdout).toMatch(/restart pending for: shared_buffers/);
@@ -212,6 +225,7 @@ describe("diff and reconfigure on sr-pgsql-2node", () => {
     const check = await pgha(["apply", "--check", ...INV, "-s", spec]);
     expect(check.code, check.output).toBe(2);
     expect(check.stdout).toMatch(/would do a coordinated restart of the whole cluster: totem\.cluster_name cannot change at run time/);
+    expect(check.stdout).toMatch(new RegExp(`\n    ${primary} \\(primary\\): coordinated restart of the whole cluster: Pacemaker stops \\(standbys first, the primary last\\), corosync restarts, the same primary is promoted again;.*; no move\n`));
     const a = await pgha(["apply", ...INV, "-s", spec], { timeoutMs: 600_000 });
     expect(a.code, a.output).toBe(0);
     expect(a.stdout).toMatch(/coordinated restart of the whole cluster/);
@@ -233,6 +247,9 @@ describe("diff and reconfigure on sr-pgsql-2node", () => {
     expect(d.stdout).toMatch(new RegExp(`    ${primary}: restart pgsql \\(Promoted\\), due to resource definition change: the primary's PostgreSQL restarts`));
     expect(d.stdout).toMatch(/restart pgsql \(Unpromoted\).*a standby restarts/);
     expect(d.stdout).toContain("    apply needs --allow-primary-restart");
+    const standby = primary === "pg1" ? "pg2" : "pg1";
+    expect(d.stdout).toContain(`    ${primary} (primary): PostgreSQL restarts: demoted and stopped, started and promoted again (writes fail meanwhile); no move; apply needs --allow-primary-restart\n`);
+    expect(d.stdout).toContain(`    ${standby} (standby): PostgreSQL restarts\n`);
     const check = await pgha(["apply", "--check", "--json", ...INV, "-s", repAsync()]);
     expect(check.code, check.output).toBe(2);
     const predicted = JSON.parse(check.stdout).tasks.find((t: { detail?: unknown }) => t.detail).detail.prediction;
