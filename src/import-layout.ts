@@ -5,7 +5,8 @@
 // values, never the text. Pure.
 import { posix } from "node:path";
 import { classifyCorosyncChange } from "./corosync-change.js";
-import { parseHba, parsePostgresqlConf } from "./import.js";
+import { parseHba, parsePostgresqlConf, POSTGRESQL_DEFAULTS } from "./import.js";
+import { RESERVED_PARAMETERS } from "./model/postgresql.js";
 import type { Scalar } from "./spec-types.js";
 
 export interface LayoutFile {
@@ -26,7 +27,9 @@ export function settingsChanged(path: string, live: string, rendered: string): s
   switch (posix.basename(path)) {
     case "postgresql.conf": {
       const [a, b] = [live, rendered].map((text) => new Map([...parsePostgresqlConf([{ path, text }])].map(([k, v]) => [k, canonical(v)])));
-      return [...new Set([...a!.keys(), ...b!.keys()])].filter((k) => a!.get(k) !== b!.get(k)).sort();
+      // What the live file leaves out runs at PostgreSQL's default; the locations come from the resource's params.
+      const liveValue = (k: string) => a!.get(k) ?? (k in RESERVED_PARAMETERS ? b!.get(k) : POSTGRESQL_DEFAULTS[k] !== undefined ? canonical(POSTGRESQL_DEFAULTS[k]!) : undefined);
+      return [...new Set([...a!.keys(), ...b!.keys()])].filter((k) => liveValue(k) !== b!.get(k)).sort();
     }
     case "pg_hba.conf": {
       const [a, b] = [live, rendered].map((text) => parseHba(text).map((l) => JSON.stringify(l.rule)));

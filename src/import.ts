@@ -496,6 +496,11 @@ export function importCluster(f: ImportFacts): { spec: Spec; report: ImportRepor
   // What the model does not produce is kept verbatim; what it produces otherwise is said.
   keepRaw(spec, f, config, report);
   primitiveDifferences(spec, all, report);
+  // pgha writes the property set in its own order (stonith-enabled last): another order is a CIB change.
+  const liveOrder = props.map((kv) => kv.key);
+  const renderedOrder = renderCrm(spec).properties.pairs.map((kv) => kv.key).filter((k) => liveOrder.includes(k));
+  if (renderedOrder.join() !== liveOrder.filter((k) => renderedOrder.includes(k)).join())
+    report.notes.push(`cib-bootstrap-options: pgha writes its properties in the order ${renderedOrder.join(", ")}: apply reorders them once (a CIB change: the epoch moves, nothing Pacemaker runs changes)`);
   return { spec, report };
 }
 
@@ -565,7 +570,7 @@ function agentParamsAndOps(spec: Spec, pgPrim: XNode, report: ImportReport): voi
  * PostgreSQL's built-in values (10 to 17) of the parameters pgha sets by default: what a server runs with
  * when its file leaves one out. restart_after_crash is not here: pgha always sets it off.
  */
-const POSTGRESQL_DEFAULTS: Record<string, Scalar> = {
+export const POSTGRESQL_DEFAULTS: Record<string, Scalar> = {
   listen_addresses: "localhost", max_connections: 100, wal_level: "replica", max_wal_senders: 10, max_replication_slots: 10,
   wal_log_hints: false, hot_standby: true, hot_standby_feedback: false, archive_mode: false, logging_collector: false,
   log_directory: "log", log_filename: "postgresql-%Y-%m-%d_%H%M%S.log", log_truncate_on_rotation: false, log_rotation_age: "1d",
@@ -617,7 +622,13 @@ function postgresFiles(spec: Spec, f: ImportFacts, report: ImportReport): void {
   for (const n of nodes.filter((x) => x !== primary)) {
     const live = parsePostgresqlConf(host(n.name)?.postgresqlConf ?? []);
     if (!live.size) continue;
-    const { out: own, absent } = differing(n, live);
+    const { out: own, absent: left } = differing(n, live);
+    const nodeRendered = new Map(serverParameters(spec, facts(), n).map((kv) => [kv.key, kv.value]));
+    const absent = left.filter((k) => {
+      const d = spec.postgresql.version >= 10 ? POSTGRESQL_DEFAULTS[k] : undefined;
+      if (d !== undefined && pgValue(d) !== nodeRendered.get(k)) own[k] = d;
+      return d === undefined;
+    });
     if (Object.keys(own).length) members[n.name]!.parameters = own;
     if (absent.length) report.notes.push(`postgresql.conf: ${n.name}'s file leaves ${absent.join(", ")} at PostgreSQL's default, where pgha would set them as on ${primary.name}`);
   }

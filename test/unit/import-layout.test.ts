@@ -12,6 +12,12 @@ describe("hand-written files against pgha's render of the imported spec", () => 
     expect(settingsChanged(conf, live, rendered.replace("100", "200") + "logging_collector = on\n")).toEqual(["logging_collector", "max_connections"]);
   });
 
+  it("postgresql.conf: a setting the live file leaves out is PostgreSQL's default, a location the resource's", () => {
+    const rendered = "data_directory = '/var/lib/pgsql/15/data'\nport = 5432\nlog_filename = 'postgresql-%Y-%m-%d_%H%M%S.log'\nwal_log_hints = off\n";
+    expect(settingsChanged(conf, "# nothing\n", rendered)).toEqual([]);
+    expect(settingsChanged(conf, "# nothing\n", rendered + "logging_collector = on\n")).toEqual(["logging_collector"]);
+  });
+
   it("pg_hba.conf: the same rules in other spacing are the same; a rule pgha adds, drops or moves is named", () => {
     const live = "# TYPE DATABASE USER ADDRESS METHOD\nlocal   all   postgres   peer\nhost    all   all   10.0.0.0/24   scram-sha-256\n";
     const rendered = "local all postgres peer\nhost all all 10.0.0.0/24 scram-sha-256\n";
