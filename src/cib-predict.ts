@@ -14,8 +14,6 @@ import type { ClusterStatus } from "./status.js";
 export interface CibPlan {
   changed: boolean;
   prediction?: Prediction;
-  /** maintenance-mode was on: Pacemaker acts on the change only when it ends, so nothing is rolled. */
-  maintenance?: boolean;
 }
 
 const MARK = "--- pgha: desired transition ---";
@@ -75,12 +73,11 @@ export async function crmPredict(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
   const refusal = removedPrimaryRefusal(ctx.model, await clusterStatus(ctx, h));
   if (refusal) throw new TaskError(h.node.name, refusal);
   const prediction = predictionOf(out.slice(out.indexOf(SIMULATION) + SIMULATION.length), ctx.model.resourceIds.postgresql);
-  // As crm_load says when it applies: in maintenance mode Pacemaker acts on nothing of this until it ends.
-  const maintenance = truthy(/^maintenance-mode=(.*)$/m.exec(out)?.[1] ?? "");
-  ctx.cibPlan = { changed: true, prediction, maintenance };
+  ctx.cibPlan = { changed: true, prediction };
   const missing = missingFlags(prediction, ctx.allow ?? []);
   if (missing.length && !ctx.check) throw new TaskError(h.node.name, describePlan(prediction, missing));
-  const later = maintenance ? "; maintenance-mode is on: Pacemaker acts on this change only when maintenance mode ends" : "";
+  // As crm_load says when it applies: with the desired CIB in maintenance mode, Pacemaker acts on nothing of this until it ends.
+  const later = truthy(/^maintenance-mode=(.*)$/m.exec(out)?.[1] ?? "") ? "; maintenance-mode is on: Pacemaker acts on this change only when maintenance mode ends" : "";
   return { changed: true, msg: describePlan(prediction, missing) + later, detail: { prediction: { ...prediction, missingFlags: missing } } };
 }
 

@@ -26,6 +26,7 @@ import { nodeLeave } from "./tasks/node-leave.js";
 import { pgMinimums } from "./tasks/standby-minimums.js";
 import { nodeListInPlace } from "./tasks/node-list.js";
 import { rolledCibChange } from "./tasks/cib-rolled.js";
+import { maintenanceOn } from "./tasks/maintenance.js";
 import { pgPassword } from "./tasks/replication-password.js";
 import type { Disruption } from "./disruptions.js";
 
@@ -392,7 +393,7 @@ async function crmLoad(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
   // The pgsql agent's node_list first, in place: the patch would restart every instance for it.
   const inPlace = await nodeListInPlace(ctx, h);
   if (ctx.cibPlan && ctx.check) return { changed: true, msg: inPlace };
-  if (ctx.cibPlan?.prediction?.rolls && ctx.model.topology !== "shared-disk" && !ctx.cibPlan.maintenance) {
+  if (ctx.cibPlan?.prediction?.rolls && ctx.model.topology !== "shared-disk" && !(await maintenanceOn(ctx, h))) {
     return { changed: true, msg: [inPlace, await rolledCibChange(ctx, h, 300)].filter(Boolean).join("; ") };
   }
   // The patch is applied by the command that builds it (its scratch files go when it ends): the status before it is read first.

@@ -25,6 +25,10 @@ export async function rolledCibChange(ctx: RunCtx, h: HostCtx, timeout: number):
     throw new TaskError(h.node.name, `this change restarts PostgreSQL, and ${ph ? `no standby runs to switch over to` : "no primary runs"}: pgha does not restart a lone primary in place. Nothing was changed`);
   }
   const names = standbys.map((x) => x.node.name);
+  const patch = (clear: RunCtx["clear"]) => {
+    const cib = desiredCib(ctx.rendered, (b) => Boolean(h.facts.binaries[b]), { clear, then: applyCibPatch() });
+    return must(ctx, h, cib.script, cib.stdin);
+  };
   const standby = (n: string) => `crm_attribute -N ${shq(n)} -n standby -l reboot`;
   try {
     for (const n of names) await must(ctx, h, `${standby(n)} --update=on`);
@@ -32,15 +36,15 @@ export async function rolledCibChange(ctx: RunCtx, h: HostCtx, timeout: number):
       const now = await clusterStatus(ctx, h);
       return names.filter((n) => now?.resources.some((r) => r.id === pgId && r.nodes.includes(n))).map((n) => `${pgId} on ${n}`);
     });
-    await underMaintenance(ctx, h, pgId, "changing the CIB under maintenance mode", timeout, () => {
-      const cib = desiredCib(ctx.rendered, (b) => Boolean(h.facts.binaries[b]), { clear: ctx.clear, then: applyCibPatch() });
-      return must(ctx, h, cib.script, cib.stdin);
-    });
+    // Runtime switches stay through the change: clearing them would end the maintenance mode it runs under.
+    await underMaintenance(ctx, h, pgId, "changing the CIB under maintenance mode", timeout, () => patch(ctx.clear?.filter((c) => c !== "runtime-switches")));
   } finally {
     // Also after a failure before maintenance mode: the standbys go back to what they ran.
     for (const n of names) await exec(ctx, h, `${standby(n)} --delete`);
   }
   await waitFor(ctx, h, { condition: "replication", timeout });
   const now = await restartThroughStandby(ctx, h, ph, true, timeout);
+  // The switches the operator asked to clear (--clear-runtime-switches), now that nothing waits on maintenance mode.
+  if (ctx.clear?.includes("runtime-switches")) await patch(ctx.clear);
   return `rolled: ${names.join(", ")} stopped, the CIB changed under maintenance mode, ${names.join(", ")} started with it, then a switchover to ${now ?? "?"} and ${ph.node.name} restarted as its standby`;
 }
