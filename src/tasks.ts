@@ -24,6 +24,7 @@ import { clusterBoot } from "./tasks/cluster-boot.js";
 import { nodeJoin } from "./tasks/node-join.js";
 import { nodeLeave } from "./tasks/node-leave.js";
 import { pgMinimums } from "./tasks/standby-minimums.js";
+import { LOWERED_IN_FILES_SQL, loweredRefusal } from "./standby-minimums.js";
 import { nodeListInPlace } from "./tasks/node-list.js";
 import { rolledCibChange } from "./tasks/cib-rolled.js";
 import { maintenanceOn } from "./tasks/maintenance.js";
@@ -709,6 +710,11 @@ async function pgRollingRestart(ctx: RunCtx, h: HostCtx, args: Record<string, un
   const todo = ctx.hosts.filter((_, i) => pending[i]?.length).sort((a, b) => Number(a.node.name === primary) - Number(b.node.name === primary));
   if (!todo.length) return { changed: false };
   if (ctx.down?.length) return { changed: false, skipped: true, msg: `${todo.map((x) => x.node.name).join(", ")} wait for a restart, and a rolling restart needs every node (${ctx.down.join(", ")} is down)` };
+  // pg_minimums refused a lowered minimum before the files changed; files it did not see (an earlier run's,
+  // a custom playbook's) are checked as PostgreSQL reads them now, before a standby restarts with them.
+  const ph = ctx.hosts.find((x) => x.node.name === primary);
+  const lowered = ph ? (await must(ctx, ph, psqlRows(ctx, LOWERED_IN_FILES_SQL))).split("\n").filter(Boolean) : [];
+  if (ph && lowered.length) throw new TaskError(ph.node.name, loweredRefusal(lowered, ph.node.name));
   const params = [...new Set(pending.flatMap((p) => p ?? []))].join(", ");
   const plan = todo.map((x) => (x.node.name === primary ? `switchover, then ${x.node.name}` : x.node.name)).join(", ");
   if (ctx.check) return { changed: true, msg: `would restart ${plan} for ${params}` };

@@ -3,7 +3,7 @@
 // the lowered value would wait on every node for the next restart, and a standby restarted with it
 // (after a fence, say) would not start. Costs nothing when no postgresql.conf changes.
 import { planFile } from "../plan.js";
-import { loweredMinimums, loweredRefusal, STANDBY_MINIMUMS } from "../standby-minimums.js";
+import { loweredMinimums, loweredRefusal, parsePrimarySettings, PRIMARY_SETTINGS_SQL } from "../standby-minimums.js";
 import { clusterStatus, must, psqlRows, runningPrimary, TaskError, type HostCtx, type RunCtx, type TaskResult } from "../tasks.js";
 
 export async function pgMinimums(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
@@ -16,10 +16,9 @@ export async function pgMinimums(ctx: RunCtx, h: HostCtx): Promise<TaskResult> {
   if (!changed.length) return { changed: false };
   const s = ctx.early?.()?.cluster ?? (await clusterStatus(ctx, h));
   const primary = ctx.hosts.find((x) => x.node.name === runningPrimary(s, ctx.model.resourceIds.postgresql));
-  if (!primary) return { changed: false };
-  const names = STANDBY_MINIMUMS.map((n) => `'${n}'`).join(", ");
-  const rows = await must(ctx, primary, psqlRows(ctx, `SELECT name || '=' || setting FROM pg_settings WHERE name IN (${names})`));
-  const lowered = loweredMinimums(changed, Object.fromEntries(rows.split("\n").filter(Boolean).map((l) => l.split("=") as [string, string])));
+  // No primary to compare with (none runs, or out of reach): the rolling restart checks again before it restarts anything.
+  if (!primary) return { changed: false, msg: "no running primary to compare the standby minimums with" };
+  const lowered = loweredMinimums(changed, parsePrimarySettings(await must(ctx, primary, psqlRows(ctx, PRIMARY_SETTINGS_SQL))), conf);
   if (lowered.length) throw new TaskError(primary.node.name, loweredRefusal(lowered, primary.node.name));
   return { changed: false };
 }
