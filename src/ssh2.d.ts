@@ -13,6 +13,8 @@ declare module "ssh2" {
     username: string;
     privateKey?: Buffer;
     readyTimeout?: number;
+    keepaliveInterval?: number;
+    keepaliveCountMax?: number;
     hostVerifier?: (key: Buffer) => boolean;
   }
 

@@ -245,6 +245,9 @@ export async function connect(node: ClusterNode, opts: TransportOptions): Promis
         username: c.user ?? "root",
         privateKey,
         readyTimeout: opts.connectTimeoutMs,
+        // A host that is powered off or cut off sends no FIN: without keepalives a running command would wait forever.
+        keepaliveInterval: 5000,
+        keepaliveCountMax: 3,
         hostVerifier: (key: Buffer) => {
           const v = verifyHostKey(known, c.host, c.port, key, policy);
           if (!v.ok) refused = v.reason;
