@@ -64,7 +64,10 @@ process.env.PGHA_REPL_PASSWORD ||= "code-cache";
 const example = join(root, "inventories", "paf-3node");
 const scratch = mkdtempSync(join(tmpdir(), "pgha-code-cache-"));
 const refused = join(scratch, "hosts.yml");
-writeFileSync(refused, readFileSync(join(example, "hosts.yml"), "utf8").replace(/ansible_host: [\d.]+/g, "ansible_host: 127.0.0.1, ansible_port: 1"));
+const refusedText = readFileSync(join(example, "hosts.yml"), "utf8").replace(/ansible_host: [\d.]+/g, "ansible_host: 127.0.0.1, ansible_port: 1");
+// Every host must point at the refusing port: a name left in would send the runs below to a real host.
+if ((refusedText.match(/ansible_host:/g) ?? []).length !== (refusedText.match(/ansible_host: 127\.0\.0\.1, ansible_port: 1\b/g) ?? []).length) throw new Error("scripts/bundle.mjs: an inventory host is not a plain address");
+writeFileSync(refused, refusedText);
 const quiet = { out: () => undefined, err: () => undefined };
 const spec = ["-s", join(example, "cluster.yml")];
 async function cache(file, remote) {
@@ -74,7 +77,7 @@ async function cache(file, remote) {
   if ((await main(["validate", "-i", join(example, "hosts.yml"), ...spec], { ...quiet, err: (s) => console.warn(`scripts/bundle.mjs: ${s}`) })) !== 0) console.warn("scripts/bundle.mjs: inventories/paf-3node did not validate; the code cache covers less");
   if (remote) {
     await main(["render", "-i", join(example, "hosts.yml"), ...spec, "-o", join(scratch, "out")], quiet);
-    for (const command of ["apply", "diff", "status"]) await main([command, "-i", refused, ...spec, "--json"], quiet);
+    for (const command of [["apply", "--check"], ["diff"], ["status"]]) await main([...command, "-i", refused, ...spec, "--json"], quiet);
   }
   writeFileSync(cacheOf(file), script.createCachedData());
 }
