@@ -5,9 +5,9 @@
 // values, never the text. Pure.
 import { posix } from "node:path";
 import { classifyCorosyncChange } from "./corosync-change.js";
-import { parseHba, parsePostgresqlConf, POSTGRESQL_DEFAULTS } from "./import.js";
+import { parseHba, POSTGRESQL_DEFAULTS } from "./import.js";
+import { canonical, canonicalSettings } from "./postgresql-conf.js";
 import { RESERVED_PARAMETERS } from "./model/postgresql.js";
-import type { Scalar } from "./spec-types.js";
 
 export interface LayoutFile {
   node: string;
@@ -16,17 +16,11 @@ export interface LayoutFile {
   rendered: string;
 }
 
-/** A postgresql.conf value as PostgreSQL reads it: quoted or bare the same, a boolean in any spelling as on/off. */
-const canonical = (v: Scalar): string => {
-  const s = String(v);
-  return typeof v === "boolean" ? (v ? "on" : "off") : /^(on|true|yes)$/i.test(s) ? "on" : /^(off|false|no)$/i.test(s) ? "off" : s;
-};
-
 /** Keys whose parsed value differs between the live file and pgha's render of it; undefined: not a settings file. */
 export function settingsChanged(path: string, live: string, rendered: string): string[] | undefined {
   switch (posix.basename(path)) {
     case "postgresql.conf": {
-      const [a, b] = [live, rendered].map((text) => new Map([...parsePostgresqlConf([{ path, text }])].map(([k, v]) => [k, canonical(v)])));
+      const [a, b] = [live, rendered].map((text) => canonicalSettings(path, text));
       // What the live file leaves out runs at PostgreSQL's default; the locations come from the resource's params.
       const liveValue = (k: string) => a!.get(k) ?? (k in RESERVED_PARAMETERS ? b!.get(k) : POSTGRESQL_DEFAULTS[k] !== undefined ? canonical(POSTGRESQL_DEFAULTS[k]!) : undefined);
       return [...new Set([...a!.keys(), ...b!.keys()])].filter((k) => liveValue(k) !== b!.get(k)).sort();

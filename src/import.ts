@@ -8,6 +8,7 @@
 // render is the live configuration. What the model does not produce (any CIB element with an id pgha
 // does not render, alerts, tags) goes verbatim into pacemaker.extra_crm, from crmsh's own text.
 import { posix } from "node:path";
+import { parsePostgresqlConf } from "./postgresql-conf.js";
 import { XMLParser } from "fast-xml-parser";
 import { crmModel, resourceIds } from "./model/crm.js";
 import { hbaLines, pgValue, postgresFacts, RESERVED_PARAMETERS, retainingArchiveCommand, serverParameters } from "./model/postgresql.js";
@@ -117,38 +118,6 @@ export function parseCorosync(text: string): Section {
 }
 const sections = (s: Section | undefined, name: string) => (s?.sections ?? []).filter((x) => x.name === name);
 const get = (s: Section | undefined, key: string) => s?.pairs.find(([k]) => k === key)?.[1];
-
-/** The settings of postgresql.conf and its includes, the last one winning; the pgsql agent's own include is skipped. */
-export function parsePostgresqlConf(files: { path: string; text: string }[]): Map<string, Scalar> {
-  const out = new Map<string, Scalar>();
-  const byPath = new Map(files.map((f) => [f.path, f.text]));
-  const read = (path: string, depth: number) => {
-    const text = byPath.get(path);
-    if (text === undefined || depth > 10) return;
-    for (const raw of text.split("\n")) {
-      if (/# added by pgsql RA$/.test(raw)) continue;
-      const m = /^\s*([A-Za-z_][\w.]*)\s*=?\s*('(?:[^'\\]|\\.|'')*'|[^#\s]*)\s*(#.*)?$/.exec(raw);
-      if (!m) continue;
-      const [, name, value] = m as unknown as [string, string, string];
-      if (name === "include" || name === "include_if_exists" || name === "include_dir") {
-        const target = posix.resolve(posix.dirname(path), pgString(value));
-        const inDir = name === "include_dir" ? files.filter((f) => posix.dirname(f.path) === target && f.path.endsWith(".conf")).map((f) => f.path).sort() : [target];
-        for (const p of inDir) read(p, depth + 1);
-      } else out.set(name.toLowerCase(), pgScalar(value));
-    }
-  };
-  if (files[0]) read(files[0].path, 0);
-  return out;
-}
-const pgString = (v: string): string => (v.startsWith("'") ? v.slice(1, -1).replace(/''|\\(.)/g, (_, c: string | undefined) => c ?? "'") : v);
-/** Quoted: a string; bare: a number, on/off, or a string (which pgha then writes quoted: the same setting). */
-function pgScalar(v: string): Scalar {
-  if (v.startsWith("'")) return pgString(v);
-  if (/^-?\d+(\.\d+)?$/.test(v)) return Number(v);
-  if (/^(on|true|yes)$/i.test(v)) return true;
-  if (/^(off|false|no)$/i.test(v)) return false;
-  return v;
-}
 
 interface HbaLineText {
   rule: HbaRule;

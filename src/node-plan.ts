@@ -6,6 +6,7 @@ import { classifyCorosyncChange } from "./corosync-change.js";
 import { DISRUPTION_FLAGS, type Disruption } from "./disruptions.js";
 import { COROSYNC_AUTHKEY, COROSYNC_CONF } from "./facts.js";
 import type { LeavingNode } from "./node-leave.js";
+import { canonicalSettings } from "./postgresql-conf.js";
 import type { PlannedAction, Prediction } from "./transition.js";
 
 export type NodeRole = "primary" | "standby" | "no instance" | "joins" | "leaves";
@@ -60,16 +61,6 @@ export interface NodePlanInput {
 /** The parameters whose context is postmaster in `postgres --describe-config` (name TAB context ...). */
 export function restartParameters(describeConfig: string): Set<string> {
   return new Set(describeConfig.split("\n").map((l) => l.split("\t")).filter((f) => f[1] === "postmaster").map((f) => f[0]!.toLowerCase()));
-}
-
-/** postgresql.conf's settings by lower-case name, the last one winning as in PostgreSQL. */
-function settings(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of text.split("\n")) {
-    const m = /^\s*([A-Za-z_][\w.]*)\s*=?\s*(.*?)\s*$/.exec(line.replace(/^\s*#.*/, ""));
-    if (m) out.set(m[1]!.toLowerCase(), m[2]!);
-  }
-  return out;
 }
 
 const changedKeys = (a: Map<string, string>, b: Map<string, string>) => [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
@@ -184,7 +175,7 @@ export function nodePlans(input: NodePlanInput): Record<string, NodePlan> {
       else {
         e.steps.push({ kind: "postgresql", what: "PostgreSQL reload", why: `${names} change` });
         const conf = pgFiles.find((f) => f.path === input.postgresqlConf);
-        const pending = conf?.before === undefined || conf.after === undefined ? [] : changedKeys(settings(conf.before), settings(conf.after)).filter((k) => input.restartParameters.has(k));
+        const pending = conf?.before === undefined || conf.after === undefined ? [] : changedKeys(canonicalSettings(conf.path, conf.before), canonicalSettings(conf.path, conf.after)).filter((k) => input.restartParameters.has(k));
         if (pending.length && input.rollingRestart && !input.singleInstance) {
           e.pgRestart = true;
           if (n === input.primary) e.moves = true;

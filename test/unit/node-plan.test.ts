@@ -71,6 +71,14 @@ describe("nodePlans", () => {
     expect(verdicts(input({ files: workMem }))[0]).toBe("pg1 (primary): PostgreSQL reload; no restart, no move");
   });
 
+  it("a hand-written postgresql.conf that sets the same in other words (bare values, inline comments, on for true): no restart pending", () => {
+    const conf = input({}).postgresqlConf;
+    const after = renderExample("sr-pgsql-2node").rendered.files.find((f) => f.node === "pg1" && f.path === conf)!.content;
+    const before = after.replace(/^shared_buffers = '?([^'\n]*)'?$/m, "shared_buffers = $1   # tuned by hand").replace(/^hot_standby = (on|true)$/m, "hot_standby = true");
+    expect(before).toMatch(/# tuned by hand/);
+    expect(verdicts(input({ files: [{ node: "pg1", path: conf, before, after }] }))[0]).toBe("pg1 (primary): PostgreSQL reload; no restart, no move");
+  });
+
   it("rep_mode sync -> async: both instances restart and the primary is demoted; the flag is named, and with it the change is rolled", () => {
     const files = changedFiles((s) => s.replace("mode: sync", "mode: async"));
     const prediction = recorded("rep-mode-async");
