@@ -2,6 +2,7 @@
 // the standby starts, against the values the primary wrote into the WAL, and a standby below them does
 // not start (or pauses replay). So lowering one is done on the primary first, by a restart in place,
 // which pgha does not do online. Pure: which rendered files would go below the running primary.
+import { parsePostgresqlConf } from "./postgresql-conf.js";
 
 /** The settings PostgreSQL checks on a hot standby against its primary. */
 export const STANDBY_MINIMUMS = ["max_connections", "max_prepared_transactions", "max_locks_per_transaction", "max_wal_senders", "max_worker_processes"];
@@ -30,27 +31,23 @@ export function parsePrimarySettings(rows: string): Record<string, PrimarySettin
   );
 }
 
-/** A setting of a rendered postgresql.conf (pgha writes `name = value`, the value quoted or not). */
-function renderedSetting(conf: string, name: string): number | undefined {
-  const m = new RegExp(`^${name}\\s*=\\s*'?(\\d+)'?\\s*$`, "m").exec(conf);
-  return m ? Number(m[1]) : undefined;
-}
-
 /**
  * `name before -> after on node` for each standby minimum that a changed postgresql.conf (at `confPath`)
  * would set below the running primary's value. A setting the file no longer sets falls back to
  * PostgreSQL's built-in value, when this file is what set it (a value from postgresql.auto.conf stays).
  */
 export function loweredMinimums(changed: { node: string; content: string }[], primary: Record<string, PrimarySetting>, confPath: string): string[] {
-  return changed.flatMap(({ node, content }) =>
-    STANDBY_MINIMUMS.flatMap((name) => {
+  return changed.flatMap(({ node, content }) => {
+    const conf = parsePostgresqlConf([{ path: confPath, text: content }]);
+    return STANDBY_MINIMUMS.flatMap((name) => {
       const p = primary[name];
       if (!p) return [];
       const now = Number(p.setting);
-      const next = renderedSetting(content, name) ?? (p.sourcefile === confPath ? Number(p.bootVal) : undefined);
+      const set = conf.get(name);
+      const next = set !== undefined ? Number(set) : p.sourcefile === confPath ? Number(p.bootVal) : undefined;
       return next !== undefined && Number.isFinite(now) && next < now ? [`${name} ${now} -> ${next} on ${node}`] : [];
-    }),
-  );
+    });
+  });
 }
 
 /** The same, `name before -> after` from the configuration files as PostgreSQL reads them now (pg_file_settings). */
